@@ -3,6 +3,7 @@
 // LLVMFuzzerTestOneInput once. Used by CI for corpus replay and by users to
 // reproduce a finding under a debugger. Exit 0 when every input ran; 2 when
 // an input could not be read.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>

@@ -1,0 +1,17 @@
+;; i31, extern conversions, select on references, br_on_* and tables.
+(module
+  (type $s (struct (field i64)))
+  (table $t 4 (ref null any))
+  (memory 1)
+  (data $d "\01\02\03\04")
+  (elem $e (ref null any) (item (ref.i31 (i32.const 5))) (item (struct.new $s (i64.const 9))))
+  (func (export "mix") (param $x anyref) (param $c i32) (result i32)
+    (local $e externref)
+    (local.set $e (extern.convert_any (local.get $x)))
+    (table.set $t (i32.const 0) (any.convert_extern (local.get $e)))
+    (block $not_i31 (result anyref)
+      (br_on_cast_fail $not_i31 anyref (ref i31) (select (result anyref) (local.get $x) (ref.i31 (i32.const 3)) (local.get $c)))
+      (return (i31.get_s)))
+    (drop)
+    (memory.fill (i32.const 0) (i32.const 0) (i32.const 4))
+    (i32.load8_u (i32.const 2))))

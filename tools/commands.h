@@ -1,0 +1,17 @@
+// Subcommands of the `slabfuzz` command line. Each registers its options on
+// the CLI11 app and returns the exit code its callback will produce.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace slabfuzz::cli {
+
+// Exit codes shared by every subcommand.
+inline constexpr int kExitOk = 0;        // everything as asked
+inline constexpr int kExitRejected = 1;  // an input was invalid, malformed or unsupported
+inline constexpr int kExitUsage = 2;     // bad usage or an input that could not be read
+
+// Registers `validate`; *exit_code receives the result when it runs.
+void addValidateCommand(CLI::App& app, int* exit_code);
+
+}  // namespace slabfuzz::cli

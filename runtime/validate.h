@@ -9,9 +9,17 @@
 
 #include "runtime/error.h"
 #include "runtime/module.h"
+#include "runtime/types.h"
 
 namespace slabfuzz {
 
 [[nodiscard]] Status validateModule(const Module& module);
+
+// Validates `module`, interning its rec groups in `store` (which may be
+// shared with other modules, so that their canonical type ids compare).
+// On success, returns the module's view of its canonical types for the
+// stages after validation (casts compare CanonTypeIds). The result points
+// into `module` and `store`, which must outlive it.
+[[nodiscard]] Result<ModuleTypes> validateModule(const Module& module, TypeStore& store);
 
 }  // namespace slabfuzz

@@ -51,11 +51,13 @@ class [[nodiscard]] Status {
   std::optional<Error> error_;
 };
 
-template <typename T>
+// A value or an error. E defaults to `Error`; components whose failures have
+// no byte offset (the spec-suite worker clients) use their own error type.
+template <typename T, typename E = Error>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}     // NOLINT
-  Result(Error error) : v_(std::move(error)) {}  // NOLINT
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  Result(E error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& value() & { return std::get<0>(v_); }
@@ -63,11 +65,11 @@ class [[nodiscard]] Result {
   T&& value() && { return std::get<0>(std::move(v_)); }
   T* operator->() { return &std::get<0>(v_); }
   const T* operator->() const { return &std::get<0>(v_); }
-  const Error& error() const { return std::get<1>(v_); }
-  Error&& takeError() { return std::get<1>(std::move(v_)); }
+  const E& error() const { return std::get<1>(v_); }
+  E&& takeError() { return std::get<1>(std::move(v_)); }
 
  private:
-  std::variant<T, Error> v_;
+  std::variant<T, E> v_;
 };
 
 inline Error makeError(ErrorCode code, uint64_t offset, std::string message) {

@@ -41,7 +41,7 @@ bool isUtf8(std::string_view s) {
 
 }  // namespace
 
-Expected<std::unique_ptr<CachedWorker>, WorkerError> CachedWorker::start(
+Result<std::unique_ptr<CachedWorker>, WorkerError> CachedWorker::start(
     CachedWorkerOptions options) {
   std::unique_ptr<CachedWorker> self(new CachedWorker(options.cache_dir));
   if (self->cache_.enabled() && options.stderr_path.empty()) {
@@ -73,7 +73,7 @@ Expected<std::unique_ptr<CachedWorker>, WorkerError> CachedWorker::start(
   return self;
 }
 
-Expected<std::vector<Conversion>, WorkerError> CachedWorker::wat2wasm(
+Result<std::vector<Conversion>, WorkerError> CachedWorker::wat2wasm(
     const std::vector<std::string>& texts) {
   std::vector<Conversion> results(texts.size());
   // Misses by cache key: the same text may occur many times (across files,
@@ -128,7 +128,7 @@ Expected<std::vector<Conversion>, WorkerError> CachedWorker::wat2wasm(
   return results;
 }
 
-Expected<V8Verdict, WorkerError> CachedWorker::validate(std::span<const uint8_t> wasm) {
+Result<V8Verdict, WorkerError> CachedWorker::validate(std::span<const uint8_t> wasm) {
   // Entry format: "valid\n" or "invalid\n" followed by V8's message.
   std::string key = "validate\n" + v8_version_ + "\n" +
                     std::string(reinterpret_cast<const char*>(wasm.data()), wasm.size());

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "tests/spec/disk_cache.h"
-#include "tests/spec/expected.h"
+#include "runtime/error.h"
 #include "tests/spec/node_worker.h"
 
 namespace slabfuzz {
@@ -40,7 +40,7 @@ struct CachedWorkerOptions {
 class CachedWorker {
  public:
   // Starts the worker and asks it for its tool versions (the "hello" op).
-  static Expected<std::unique_ptr<CachedWorker>, WorkerError> start(CachedWorkerOptions options);
+  static Result<std::unique_ptr<CachedWorker>, WorkerError> start(CachedWorkerOptions options);
 
   const std::string& binaryenVersion() const { return binaryen_version_; }
   const std::string& v8Version() const { return v8_version_; }
@@ -48,10 +48,10 @@ class CachedWorker {
   // Converts every text with Binaryen; those not in the cache go to the
   // worker as one pipelined batch and their answers are stored. Results are
   // in input order.
-  Expected<std::vector<Conversion>, WorkerError> wat2wasm(const std::vector<std::string>& texts);
+  Result<std::vector<Conversion>, WorkerError> wat2wasm(const std::vector<std::string>& texts);
 
   // V8's verdict on one binary (cached too).
-  Expected<V8Verdict, WorkerError> validate(std::span<const uint8_t> wasm);
+  Result<V8Verdict, WorkerError> validate(std::span<const uint8_t> wasm);
 
   struct Stats {
     size_t cache_hits = 0;

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "tests/spec/spawn_setup.h"
+
 extern char** environ;
 
 namespace slabfuzz {
@@ -28,20 +30,6 @@ std::string describeStatus(int status) {
   }
   return "status " + std::to_string(status);
 }
-
-// RAII for the spawn attribute objects, which must be destroyed on every path.
-struct SpawnSetup {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  SpawnSetup() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-};
 
 // write(2) to the worker's stdin. A worker that has died must show up as
 // EPIPE, not as a SIGPIPE that kills us; the signal is blocked for this
@@ -71,7 +59,7 @@ void closeFd(int& fd) {
 
 }  // namespace
 
-Expected<std::unique_ptr<NodeWorker>, WorkerError> NodeWorker::start(WorkerOptions options) {
+Result<std::unique_ptr<NodeWorker>, WorkerError> NodeWorker::start(WorkerOptions options) {
   using Kind = WorkerError::Kind;
   if (options.argv.empty()) return WorkerError{Kind::SpawnFailed, "no program given"};
   const std::string& program = options.argv[0];
@@ -180,7 +168,7 @@ WorkerError NodeWorker::broken(WorkerError::Kind kind, std::string message) {
   return WorkerError{kind, std::move(message)};
 }
 
-Expected<NodeWorker::json, WorkerError> NodeWorker::call(json request) {
+Result<NodeWorker::json, WorkerError> NodeWorker::call(json request) {
   std::vector<json> one;
   one.push_back(std::move(request));
   auto responses = callMany(std::move(one));
@@ -188,7 +176,7 @@ Expected<NodeWorker::json, WorkerError> NodeWorker::call(json request) {
   return std::move(responses.value()[0]);
 }
 
-Expected<std::vector<NodeWorker::json>, WorkerError> NodeWorker::callMany(
+Result<std::vector<NodeWorker::json>, WorkerError> NodeWorker::callMany(
     std::vector<json> requests) {
   using Kind = WorkerError::Kind;
   if (!alive()) return WorkerError{Kind::Exited, "the worker is not running (it failed earlier)"};

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/spec/expected.h"
+#include "runtime/error.h"
 
 namespace slabfuzz {
 
@@ -51,7 +51,7 @@ class NodeWorker {
  public:
   using json = nlohmann::json;
 
-  static Expected<std::unique_ptr<NodeWorker>, WorkerError> start(WorkerOptions options);
+  static Result<std::unique_ptr<NodeWorker>, WorkerError> start(WorkerOptions options);
 
   NodeWorker(const NodeWorker&) = delete;
   NodeWorker& operator=(const NodeWorker&) = delete;
@@ -60,12 +60,12 @@ class NodeWorker {
   ~NodeWorker();
 
   // One request, one response. The request's "id" is set by the client.
-  Expected<json, WorkerError> call(json request);
+  Result<json, WorkerError> call(json request);
 
   // Sends every request and collects every response, writing and reading
   // concurrently so that neither side's pipe buffer can fill up and stall
   // the other. Responses are returned in request order, matched by "id".
-  Expected<std::vector<json>, WorkerError> callMany(std::vector<json> requests);
+  Result<std::vector<json>, WorkerError> callMany(std::vector<json> requests);
 
   bool alive() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }

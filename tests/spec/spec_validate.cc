@@ -168,7 +168,7 @@ class Runner {
 
   // Judges one check. Errors from the worker (only reachable when V8's
   // opinion is needed) end the run: they are returned, not judged.
-  Expected<Verdict, WorkerError> judge(const Check& check) {
+  Result<Verdict, WorkerError> judge(const Check& check) {
     const wast::ModuleDef& module = *check.command->module;
     if (module.form == ModuleForm::Binary) return judgeBytes(check, module.bytes, Source::Binary);
     if (check.expect == Expect::Malformed) return skip(kTextMalformed);
@@ -190,7 +190,7 @@ class Runner {
   }
 
  private:
-  Expected<Verdict, WorkerError> judgeBytes(const Check& check, std::span<const uint8_t> bytes,
+  Result<Verdict, WorkerError> judgeBytes(const Check& check, std::span<const uint8_t> bytes,
                                             Source source) {
     auto verdict = verdictOn(check, bytes, source);
     if (verdict.ok() && source != Source::Binary) {
@@ -202,7 +202,7 @@ class Runner {
 
   // Our verdict on the bytes; V8's is asked for where a converter may have
   // changed the module's meaning.
-  Expected<Verdict, WorkerError> verdictOn(const Check& check, std::span<const uint8_t> bytes,
+  Result<Verdict, WorkerError> verdictOn(const Check& check, std::span<const uint8_t> bytes,
                                            Source source) {
     const wast::Command& cmd = *check.command;
     const std::optional<Error> ours = judgeBinary(bytes);

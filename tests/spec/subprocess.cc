@@ -14,28 +14,14 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "tests/spec/spawn_setup.h"
+
 extern char** environ;
 
 namespace slabfuzz {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// RAII for the spawn attribute objects, which must be destroyed on every path.
-struct SpawnSetup {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  SpawnSetup() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-};
 
 int millisecondsUntil(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());

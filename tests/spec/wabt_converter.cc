@@ -53,7 +53,7 @@ const std::vector<std::string>& WabtConverter::flags() {
   return kFlags;
 }
 
-Expected<std::unique_ptr<WabtConverter>, std::string> WabtConverter::start(WabtOptions options) {
+Result<std::unique_ptr<WabtConverter>, std::string> WabtConverter::start(WabtOptions options) {
   std::string program = findProgram(options.program);
   if (program.empty()) {
     return std::string(options.program.find('/') == std::string::npos

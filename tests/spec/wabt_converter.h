@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "tests/spec/disk_cache.h"
-#include "tests/spec/expected.h"
+#include "runtime/error.h"
 
 namespace slabfuzz {
 
@@ -41,7 +41,7 @@ class WabtConverter {
 
   // Finds wat2wasm and asks its version. The error is one line for the
   // user: not found, or found but not working.
-  static Expected<std::unique_ptr<WabtConverter>, std::string> start(WabtOptions options);
+  static Result<std::unique_ptr<WabtConverter>, std::string> start(WabtOptions options);
 
   WabtConverter(const WabtConverter&) = delete;
   WabtConverter& operator=(const WabtConverter&) = delete;

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tests/spec/expected.h"
+#include "runtime/error.h"
 
 namespace slabfuzz::wast {
 
@@ -125,7 +125,7 @@ struct ParseError {
   std::string toString() const;
 };
 
-using ParseResult = Expected<Script, ParseError>;
+using ParseResult = Result<Script, ParseError>;
 
 // Reads a whole script. `source` need not be NUL-terminated.
 ParseResult parseScript(std::string_view source);

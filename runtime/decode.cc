@@ -484,8 +484,10 @@ bool ModuleDecoder::readFunctionSection() {
   }
   declared_functions_ = count;
   m_.func_types.reserve(m_.func_types.size() + count);
+  m_.func_decl_offsets.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t type_index;
+    m_.func_decl_offsets.push_back(static_cast<uint32_t>(r_.offset()));
     if (!r_.readU32(type_index)) return false;
     m_.func_types.push_back(type_index);
   }
@@ -562,6 +564,7 @@ bool ModuleDecoder::readMemorySection() {
   m_.memory_types.reserve(m_.memory_types.size() + count);
   for (uint32_t i = 0; i < count; ++i) {
     setItem("memory", m_.num_imported_memories + i);
+    m_.memory_offsets.push_back(static_cast<uint32_t>(r_.offset()));
     MemoryType mt;
     if (!readMemoryType(mt)) return false;
     m_.memory_types.push_back(mt);

@@ -165,6 +165,12 @@ struct Module {
   uint32_t num_imported_memories = 0;
   uint32_t num_imported_globals = 0;
 
+  // Offsets for diagnostics about definitions that have no struct of their
+  // own: each defined function's type index in the function section, and
+  // each defined memory's limits in the memory section.
+  std::vector<uint32_t> func_decl_offsets;
+  std::vector<uint32_t> memory_offsets;
+
   std::vector<Function> functions;  // defined functions only
   std::vector<Table> tables;        // defined tables only
   std::vector<Global> globals;      // defined globals only

@@ -1435,18 +1435,33 @@ Status ModuleChecker::checkFunctionTypes() const {
   }
   for (size_t j = 0; j < m_.functions.size(); ++j) {
     uint32_t index = m_.num_imported_funcs + static_cast<uint32_t>(j);
-    SLABFUZZ_TRY(checkFuncTypeIndex(m_.func_types[index], m_.functions[j].body_offset,
-                                    funcContext(m_, index)));
+    uint32_t offset =
+        j < m_.func_decl_offsets.size() ? m_.func_decl_offsets[j] : m_.functions[j].body_offset;
+    SLABFUZZ_TRY(checkFuncTypeIndex(m_.func_types[index], offset, funcContext(m_, index)));
   }
   return {};
 }
 
 Status ModuleChecker::checkMemories() const {
+  // Where defined memory i was declared (0 for hand-built modules without offsets).
+  auto definedAt = [&](size_t i) -> uint32_t {
+    size_t d = i - m_.num_imported_memories;
+    return d < m_.memory_offsets.size() ? m_.memory_offsets[d] : 0;
+  };
   if (m_.memory_types.size() > 1) {
-    return makeError(ErrorCode::UnsupportedFeature, 0, "multiple memories are not supported");
+    // The second memory is the first one too many: an import or a definition.
+    uint32_t offset = 0;
+    if (m_.num_imported_memories < 2) {
+      offset = definedAt(1);
+    } else {
+      int seen = 0;
+      for (const Import& im : m_.imports)
+        if (im.kind == ExternKind::Memory && ++seen == 2) offset = im.offset;
+    }
+    return makeError(ErrorCode::UnsupportedFeature, offset, "multiple memories are not supported");
   }
   for (size_t i = m_.num_imported_memories; i < m_.memory_types.size(); ++i) {
-    SLABFUZZ_TRY(checkMemoryType(m_.memory_types[i], 0, fmt::format("memory {}", i)));
+    SLABFUZZ_TRY(checkMemoryType(m_.memory_types[i], definedAt(i), fmt::format("memory {}", i)));
   }
   return {};
 }

@@ -1,0 +1,96 @@
+// The GC heap interface: everything the interpreter and instantiation do
+// with GC objects goes through `Heap`, so heaps can be swapped without
+// touching the interpreter (DESIGN.md "Heap"). Owns: the contract of
+// allocation and field/element access on ids, heap limits as traps, and the
+// root-enumeration hooks a collecting heap needs. Does not own: object
+// layout (each heap's business), type canonicalisation (runtime/types.h).
+// Contract: the interpreter has already done what the validator and the
+// spec require of *it* (null checks, bounds checks, casts); a heap checks
+// that an id resolves to a live object of a compatible type, and a heap
+// that finds otherwise reports it (issue 4's slab-id diagnostics), it never
+// returns another object's data silently.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "runtime/error.h"
+#include "runtime/trap.h"
+#include "runtime/types.h"
+#include "runtime/value.h"
+
+namespace slabfuzz {
+
+// Limits a heap enforces. Exceeding one is a resource trap, never an abort.
+struct HeapLimits {
+  // Total bytes of live objects (headers included). Defaults to 1 GiB.
+  uint64_t max_bytes = uint64_t{1} << 30;
+  // Elements in one array. Defaults to 2^28 (what V8 allows).
+  uint32_t max_array_length = 1u << 28;
+};
+
+struct HeapStats {
+  uint64_t allocations = 0;   // objects allocated since creation
+  uint64_t live_objects = 0;  // objects currently allocated
+  uint64_t live_bytes = 0;    // bytes currently allocated
+  uint64_t collections = 0;   // completed collections (0 for non-collecting heaps)
+};
+
+// A collecting heap asks the runtime for roots through these.
+class RootVisitor {
+ public:
+  virtual ~RootVisitor() = default;
+  // `slot` holds a reference that must survive; a moving heap may update it.
+  virtual void visit(Ref& slot) = 0;
+};
+class RootSource {
+ public:
+  virtual ~RootSource() = default;
+  virtual void forEachRoot(RootVisitor& visitor) = 0;
+};
+
+class Heap {
+ public:
+  explicit Heap(const TypeStore& types, HeapLimits limits = {}) : types_(types), limits_(limits) {}
+  virtual ~Heap() = default;
+  Heap(const Heap&) = delete;
+  Heap& operator=(const Heap&) = delete;
+
+  const TypeStore& types() const { return types_; }
+  const HeapLimits& limits() const { return limits_; }
+
+  // Allocation. Values are in their operand-stack form (packed fields as
+  // i32; the heap keeps the low 8 or 16 bits). Fails with HeapExhausted or
+  // ArrayTooLarge, never aborts.
+  virtual Result<Ref, TrapKind> newStruct(CanonTypeId type, std::span<const Value> fields) = 0;
+  virtual Result<Ref, TrapKind> newArray(CanonTypeId type, uint32_t length, Value fill) = 0;
+  virtual Result<Ref, TrapKind> newArrayFrom(CanonTypeId type, std::span<const Value> elems) = 0;
+
+  // The exact (allocated) type of a heap object.
+  virtual CanonTypeId typeOf(Ref obj) const = 0;
+
+  // Field and element access. Packed values come back zero-extended; the
+  // interpreter sign-extends for the _s forms. Indices are in bounds.
+  virtual Value structGet(Ref obj, uint32_t field) const = 0;
+  virtual void structSet(Ref obj, uint32_t field, Value v) = 0;
+  virtual uint32_t arrayLength(Ref obj) const = 0;
+  virtual Value arrayGet(Ref obj, uint32_t index) const = 0;
+  virtual void arraySet(Ref obj, uint32_t index, Value v) = 0;
+  // Bulk forms; ranges already bounds-checked. arrayCopy handles overlap.
+  virtual void arrayFill(Ref obj, uint32_t offset, Value v, uint32_t count) = 0;
+  virtual void arrayCopy(Ref dst, uint32_t dst_offset, Ref src, uint32_t src_offset,
+                         uint32_t count) = 0;
+
+  // A safepoint: the runtime is at an instruction that may allocate, call or
+  // enter the host, and `roots` can enumerate every live reference. A
+  // collecting heap may collect here. Defaults to doing nothing.
+  virtual void safepoint(RootSource& roots) {}
+
+  virtual HeapStats stats() const = 0;
+
+ protected:
+  const TypeStore& types_;
+  HeapLimits limits_;
+};
+
+}  // namespace slabfuzz

@@ -1,0 +1,579 @@
+// The interpreter: runs compiled slot IR (compile.h); see exec.h.
+//
+// Design: one dispatch loop with computed goto over 16-byte IR instructions;
+// values live in one flat slot stack shared by every frame (a callee's
+// frame starts at its caller's argument slots, so arguments and results
+// are never copied); wasm calls push an explicit Frame and never recurse
+// natively, so call depth is bounded by RunLimits::max_call_depth alone.
+// Host functions run natively and may re-enter `invoke` (bounded too).
+// Traps and out-of-fuel unwind the frames pushed by the current invoke.
+// Fuel is charged per basic block, cheaply: every call costs 1 and every
+// backward jump costs the number of IR instructions it jumps back over, so
+// every loop iteration and every call pays and no run is unbounded.
+// Safepoints call Heap::safepoint with this executor as the RootSource: at
+// function entry (the arguments are then the callee's reference locals), at
+// each allocation (its operands still in their slots) and on entering the
+// host (the host's arguments included).
+#include "runtime/exec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "runtime/compile.h"
+#include "runtime/numeric.h"
+
+namespace slabfuzz {
+
+namespace {
+
+// Slot stack cap (values): a frame stack deeper than this is call-stack
+// exhaustion, whatever max_call_depth says. 16 Mi slots = 128 MiB.
+constexpr size_t kMaxSlots = size_t{16} << 20;
+// Nested entries into wasm from the host (host -> Executor::invoke -> run):
+// each costs a few native frames, so this bounds native stack use. Counted
+// once per entry, in invoke. Binaryen's translate-to-fuzz modules guard their
+// own host recursion at depth 100, so the cap must stay above that; 250
+// levels use well under 1 MiB of native stack even in ASan builds
+// (ExecCalls.HostFunctionsAndReentry).
+constexpr uint32_t kMaxReentry = 250;
+
+template <typename T>
+inline T rd(Value v) {
+  if constexpr (std::is_same_v<T, uint32_t>) return v.u32();
+  else if constexpr (std::is_same_v<T, int32_t>) return v.i32();
+  else if constexpr (std::is_same_v<T, uint64_t>) return v.u64();
+  else if constexpr (std::is_same_v<T, int64_t>) return v.i64();
+  else if constexpr (std::is_same_v<T, float>) return v.f32();
+  else if constexpr (std::is_same_v<T, double>) return v.f64();
+  else if constexpr (std::is_same_v<T, int8_t>) return static_cast<int8_t>(v.u32());
+  else if constexpr (std::is_same_v<T, int16_t>) return static_cast<int16_t>(v.u32());
+}
+template <typename T>
+inline Value wr(T x) {
+  if constexpr (std::is_same_v<T, bool>) return Value::i32(x ? 1 : 0);
+  else if constexpr (std::is_same_v<T, uint32_t> || std::is_same_v<T, int32_t>)
+    return Value::i32(static_cast<int32_t>(x));
+  else if constexpr (std::is_same_v<T, uint64_t> || std::is_same_v<T, int64_t>)
+    return Value::i64(static_cast<int64_t>(x));
+  else if constexpr (std::is_same_v<T, float>) return Value::f32(x);
+  else if constexpr (std::is_same_v<T, double>) return Value::f64(x);
+}
+
+// Byte size of a storage type in memory or data segments.
+uint32_t storageSize(ValType t) {
+  switch (t.kind()) {
+    case ValKind::I8: return 1;
+    case ValKind::I16: return 2;
+    case ValKind::I32:
+    case ValKind::F32: return 4;
+    default: return 8;
+  }
+}
+// Reads one element of storage type size `z` (little endian), zero-extended.
+Value readElem(const uint8_t* p, uint32_t z) {
+  uint64_t v = 0;
+  std::memcpy(&v, p, z);
+  return Value::fromBits(v);
+}
+
+}  // namespace
+
+struct Executor::Impl : RootSource {
+  struct Frame {
+    const CompiledFunction* fn = nullptr;
+    Instance* inst = nullptr;
+    uint32_t pc = 0;  // IR index of the current (or calling) instruction
+    size_t fp = 0;    // first slot of the frame in `stack`
+  };
+
+  Impl(Executor& owner, Store& store, const RunLimits& limits)
+      : exec(owner), store(store), limits(limits) {
+    fuel = limits.fuel == 0 ? INT64_MAX : static_cast<int64_t>(std::min<uint64_t>(limits.fuel, INT64_MAX));
+    stack.resize(4096);
+  }
+
+  Executor& exec;
+  Store& store;
+  const RunLimits& limits;
+  std::vector<Value> stack;
+  std::vector<Frame> frames;
+  int64_t fuel = 0;
+  uint64_t fuel_charged = 0;
+  uint32_t reentry = 0;
+  // Arguments of a host call in progress (for the root enumeration).
+  size_t host_args_at = 0;
+  CanonTypeId host_args_type = kNoCanonType;
+
+  // RootSource: every reference slot of every active frame, by stack map.
+  void forEachRoot(RootVisitor& visitor) override {
+    for (const Frame& f : frames) {
+      f.fn->maps.forEachSlot(f.pc, [&](uint32_t s) {
+        Value& v = stack[f.fp + s];
+        Ref r = v.ref();
+        visitor.visit(r);
+        v = Value::ref(r);
+      });
+    }
+    if (host_args_type != kNoCanonType) {
+      std::span<const ValType> params = store.types.params(host_args_type);
+      for (size_t i = 0; i < params.size(); ++i) {
+        if (!params[i].isRef()) continue;
+        Value& v = stack[host_args_at + i];
+        Ref r = v.ref();
+        visitor.visit(r);
+        v = Value::ref(r);
+      }
+    }
+  }
+
+  // First free slot above every active frame.
+  size_t stackTop() const {
+    if (frames.empty()) return 0;
+    return frames.back().fp + frames.back().fn->frame_size;
+  }
+  bool ensureStack(size_t needed) {
+    if (needed <= stack.size()) return true;
+    if (needed > kMaxSlots) return false;
+    stack.resize(std::min(kMaxSlots, std::max(needed, stack.size() * 2)));
+    return true;
+  }
+
+  Outcome invoke(FuncAddr addr, std::span<const Value> args);
+  Outcome callHost(const FuncInst& f, size_t args_at, size_t results_at);
+  // callHost for the dispatch loop (which may hold no objects with
+  // destructors across its indirect gotos).
+  Outcome::Kind callHostStep(const FuncInst& f, size_t args_at, size_t results_at,
+                             TrapKind& trap, std::string& detail) {
+    Outcome o = callHost(f, args_at, results_at);
+    trap = o.trap;
+    detail = std::move(o.detail);
+    return o.kind;
+  }
+  std::vector<Value> scratch;  // operands built by GC instructions
+  Outcome run(size_t entry_frames);
+  bool refMatches(Ref r, uint32_t ht_bits, bool nullable) const;
+};
+
+bool Executor::Impl::refMatches(Ref r, uint32_t ht_bits, bool nullable) const {
+  // Spec 4.4.2 ref.test: the runtime type of the reference matches the
+  // target (with abstract targets decided by the reference's kind).
+  if (r.isNull()) return nullable;
+  HeapType ht = HeapType::fromBits(ht_bits);
+  if (ht.isIndex()) {
+    CanonTypeId t;
+    if (r.isObject()) {
+      t = store.heap->typeOf(r);
+    } else if (r.isFunc()) {
+      t = store.funcs[r.funcAddr()].type;
+    } else {
+      return false;
+    }
+    return t == ht.index() || store.types.isSubtype(t, ht.index());
+  }
+  switch (ht.abstractKind()) {
+    case HeapType::Any:
+    case HeapType::Extern: return true;  // every non-null value of the hierarchy
+    case HeapType::Eq: return r.isI31() || r.isObject();
+    case HeapType::I31: return r.isI31();
+    case HeapType::Struct:
+      return r.isObject() && store.types.kind(store.heap->typeOf(r)) == CompositeKind::Struct;
+    case HeapType::Array:
+      return r.isObject() && store.types.kind(store.heap->typeOf(r)) == CompositeKind::Array;
+    case HeapType::Func: return r.isFunc();
+    default: return false;  // none, nofunc, noextern: only null
+  }
+}
+
+Outcome Executor::Impl::callHost(const FuncInst& f, size_t args_at, size_t results_at) {
+  std::span<const ValType> params = store.types.params(f.type);
+  std::vector<Value> args(stack.begin() + static_cast<ptrdiff_t>(args_at),
+                          stack.begin() + static_cast<ptrdiff_t>(args_at + params.size()));
+  // Safepoint: entering the host. The arguments are roots until the host
+  // has them.
+  host_args_at = args_at;
+  host_args_type = f.type;
+  store.heap->safepoint(*this);
+  host_args_type = kNoCanonType;
+  Outcome o = f.host(exec, args);
+  if (o.ok()) {
+    size_t nr = store.types.results(f.type).size();
+    if (o.results.size() != nr) return Outcome::trapped(TrapKind::HostTrap, "host returned the wrong number of results");
+    if (!ensureStack(results_at + nr)) return Outcome::trapped(TrapKind::CallStackExhausted);
+    std::copy(o.results.begin(), o.results.end(), stack.begin() + static_cast<ptrdiff_t>(results_at));
+  }
+  return o;
+}
+
+Outcome Executor::Impl::invoke(FuncAddr addr, std::span<const Value> args) {
+  if (addr >= store.funcs.size()) return Outcome::trapped(TrapKind::HostTrap, "no such function");
+  const FuncInst& f = store.funcs[addr];
+  if (args.size() != store.types.params(f.type).size()) {
+    return Outcome::trapped(TrapKind::HostTrap, "wrong number of arguments");
+  }
+  size_t base = stackTop();
+  if (!ensureStack(base + args.size() + 1)) return Outcome::trapped(TrapKind::CallStackExhausted);
+  std::copy(args.begin(), args.end(), stack.begin() + static_cast<ptrdiff_t>(base));
+  if (!f.instance) {
+    Outcome o = callHost(f, base, base);
+    return o;
+  }
+  if (frames.size() >= limits.max_call_depth) return Outcome::trapped(TrapKind::CallStackExhausted);
+  const CompiledFunction& cf =
+      f.instance->code->funcs[f.index - f.instance->code->num_imported_funcs];
+  if (!ensureStack(base + cf.frame_size)) return Outcome::trapped(TrapKind::CallStackExhausted);
+  std::fill(stack.begin() + static_cast<ptrdiff_t>(base + cf.num_params),
+            stack.begin() + static_cast<ptrdiff_t>(base + cf.num_locals), Value());
+  size_t entry = frames.size();
+  frames.push_back({&cf, f.instance, 0, base});
+  if (reentry >= kMaxReentry) {
+    frames.pop_back();
+    return Outcome::trapped(TrapKind::CallStackExhausted);
+  }
+  ++reentry;
+  Outcome o = run(entry);
+  --reentry;
+  if (o.ok()) {
+    o.results.assign(stack.begin() + static_cast<ptrdiff_t>(base),
+                     stack.begin() + static_cast<ptrdiff_t>(base + cf.num_results));
+  }
+  return o;
+}
+
+// The dispatch loop. Runs the frame on top of `frames` (pushed by invoke)
+// until the frame stack is back to `entry_frames` frames.
+Outcome Executor::Impl::run(size_t entry_frames) {
+  static void* const kLabels[] = {
+#define IR_OP(Name, Fmt) &&L_##Name,
+#define IR_UNARY(Name, In, Out, expr) &&L_##Name,
+#define IR_BINARY(Name, In, Out, expr) &&L_##Name, &&L_##Name##Imm,
+#define IR_BINARY_NOIMM(Name, In, Out, expr) &&L_##Name,
+#define IR_BRCMP(Name, In, expr) &&L_BrIf##Name, &&L_BrIf##Name##Imm,
+#include "runtime/ir.def"
+  };
+  static_assert(std::size(kLabels) == kIrOpCount);
+
+  Heap& heap = *store.heap;
+  const CompiledFunction* fn = nullptr;
+  Instance* inst = nullptr;
+  const IrInstr* code = nullptr;
+  const IrInstr* pc = nullptr;
+  Value* fp = nullptr;
+  MemoryInst* mem = nullptr;
+  TrapKind trap = TrapKind::Unreachable;
+  std::string detail;
+
+  // Callee set-up shared by calls (`call_addr`, `call_base` in, or a tail
+  // call when `tail`).
+  FuncAddr call_addr = 0;
+  uint32_t call_base = 0;
+  bool tail = false;
+
+#define LOAD_FRAME()                                                       \
+  do {                                                                     \
+    const Frame& f_ = frames.back();                                       \
+    fn = f_.fn;                                                            \
+    inst = f_.inst;                                                        \
+    code = fn->code.data();                                                \
+    pc = code + f_.pc;                                                     \
+    fp = stack.data() + f_.fp;                                             \
+    mem = inst->memories.empty() ? nullptr : inst->memories[0];            \
+  } while (0)
+#define SAVE_PC() (frames.back().pc = static_cast<uint32_t>(pc - code))
+#define DISPATCH() goto* kLabels[static_cast<size_t>(pc->op)]
+#define NEXT()  \
+  do {          \
+    ++pc;       \
+    DISPATCH(); \
+  } while (0)
+#define TRAP(kind)  \
+  do {              \
+    trap = (kind);  \
+    goto do_trap;   \
+  } while (0)
+#define JUMP(target)                                                         \
+  do {                                                                       \
+    const IrInstr* to_ = code + (target);                                    \
+    if (to_ <= pc) {                                                         \
+      int64_t cost_ = (pc - to_) + 1;                                        \
+      fuel -= cost_;                                                         \
+      fuel_charged += static_cast<uint64_t>(cost_);                          \
+      if (fuel < 0) goto do_out_of_fuel;                                     \
+    }                                                                        \
+    pc = to_;                                                                \
+    DISPATCH();                                                              \
+  } while (0)
+#define A (pc->a)
+#define B (pc->b)
+#define C (pc->c)
+
+  // Function entry safepoint for the first frame.
+  fuel -= 1;
+  fuel_charged += 1;
+  if (fuel < 0) goto do_out_of_fuel;
+  heap.safepoint(*this);
+  LOAD_FRAME();
+  DISPATCH();
+
+  // --- Numerics without traps, from ir.def ---------------------------------
+#define IR_UNARY(Name, In, Out, expr)                      \
+  L_##Name : {                                             \
+    In x = rd<In>(fp[B]);                                  \
+    fp[A] = wr<Out>(static_cast<Out>(expr));               \
+    NEXT();                                                \
+  }
+#define IR_BINARY(Name, In, Out, expr)                                 \
+  L_##Name : {                                                         \
+    In x = rd<In>(fp[B]);                                              \
+    In y = rd<In>(fp[C]);                                              \
+    fp[A] = wr<Out>(static_cast<Out>(expr));                           \
+    NEXT();                                                            \
+  }                                                                    \
+  L_##Name##Imm : {                                                    \
+    In x = rd<In>(fp[B]);                                              \
+    In y = static_cast<In>(static_cast<int32_t>(C));                   \
+    fp[A] = wr<Out>(static_cast<Out>(expr));                           \
+    NEXT();                                                            \
+  }
+#define IR_BINARY_NOIMM(Name, In, Out, expr)                           \
+  L_##Name : {                                                         \
+    In x = rd<In>(fp[B]);                                              \
+    In y = rd<In>(fp[C]);                                              \
+    fp[A] = wr<Out>(static_cast<Out>(expr));                           \
+    NEXT();                                                            \
+  }
+#define IR_BRCMP(Name, In, expr)                                       \
+  L_BrIf##Name : {                                                     \
+    In x = rd<In>(fp[A]);                                              \
+    In y = rd<In>(fp[B]);                                              \
+    if (expr) JUMP(C);                                                 \
+    NEXT();                                                            \
+  }                                                                    \
+  L_BrIf##Name##Imm : {                                                \
+    In x = rd<In>(fp[A]);                                              \
+    In y = static_cast<In>(static_cast<int32_t>(B));                   \
+    if (expr) JUMP(C);                                                 \
+    NEXT();                                                            \
+  }
+#include "runtime/ir.def"
+
+  // --- Control ---------------------------------------------------------------
+L_Nop:
+  NEXT();
+L_Unreachable:
+  TRAP(TrapKind::Unreachable);
+L_Jump:
+  JUMP(C);
+L_BrIf:
+  if (fp[A].u32() != 0) JUMP(C);
+  NEXT();
+L_BrUnless:
+L_BrIfEqz:
+  if (fp[A].u32() == 0) JUMP(C);
+  NEXT();
+L_BrTable: {
+  uint32_t i = std::min(fp[A].u32(), C);
+  JUMP(fn->br_tables[B + i]);
+}
+L_BrOnNull:
+  if (fp[A].ref().isNull()) JUMP(C);
+  NEXT();
+L_BrOnNonNull:
+  if (!fp[A].ref().isNull()) JUMP(C);
+  NEXT();
+L_BrOnCast:
+  if (refMatches(fp[A].ref(), B, pc->x != 0)) JUMP(C);
+  NEXT();
+L_BrOnCastFail:
+  if (!refMatches(fp[A].ref(), B, pc->x != 0)) JUMP(C);
+  NEXT();
+L_Return: {
+  frames.pop_back();
+  if (frames.size() == entry_frames) return Outcome::returned({});
+  LOAD_FRAME();
+  NEXT();  // past the call
+}
+
+  // --- Calls (spec 4.4.8): all end in do_call ---------------------------------
+L_Call:
+  call_addr = inst->funcs[A];
+  call_base = B;
+  tail = false;
+  goto do_call;
+L_ReturnCall:
+  call_addr = inst->funcs[A];
+  call_base = B;
+  tail = true;
+  goto do_call;
+L_CallIndirect:
+L_ReturnCallIndirect: {
+  const TableInst* table = inst->tables[C];
+  uint32_t i = fp[B + pc->x].u32();
+  if (i >= table->elems.size()) TRAP(TrapKind::UndefinedElement);
+  Ref r = table->elems[i];
+  if (r.isNull()) TRAP(TrapKind::UninitializedElement);
+  call_addr = r.funcAddr();
+  // Spec 4.4.8 call_indirect: the function's type must match (be a
+  // subtype of) the expected type, compared as canonical types.
+  CanonTypeId actual = store.funcs[call_addr].type;
+  if (actual != A && !store.types.isSubtype(actual, A)) TRAP(TrapKind::IndirectCallTypeMismatch);
+  call_base = B;
+  tail = pc->op == IrOp::ReturnCallIndirect;
+  goto do_call;
+}
+L_CallRef:
+L_ReturnCallRef: {
+  Ref r = fp[B + A].ref();
+  if (r.isNull()) TRAP(TrapKind::NullFunctionReference);
+  call_addr = r.funcAddr();
+  call_base = B;
+  tail = pc->op == IrOp::ReturnCallRef;
+  goto do_call;
+}
+
+do_call: {
+  const FuncInst& callee = store.funcs[call_addr];
+  SAVE_PC();
+  size_t caller_fp = frames.back().fp;
+  if (!callee.instance) {
+    // A host function: runs natively, may re-enter invoke.
+    fuel -= 1;
+    fuel_charged += 1;
+    if (fuel < 0) goto do_out_of_fuel;
+    size_t at = caller_fp + call_base;
+    switch (callHostStep(callee, at, tail ? caller_fp : at, trap, detail)) {
+      case Outcome::Kind::Returned: break;
+      case Outcome::Kind::OutOfFuel: goto do_out_of_fuel;
+      case Outcome::Kind::Trapped: goto do_trap;
+    }
+    if (fuel < 0) goto do_out_of_fuel;
+    if (tail) {
+      frames.pop_back();
+      if (frames.size() == entry_frames) return Outcome::returned({});
+    }
+    LOAD_FRAME();
+    NEXT();
+  }
+  const CompiledFunction* cf =
+      &callee.instance->code->funcs[callee.index - callee.instance->code->num_imported_funcs];
+  size_t new_fp;
+  if (tail) {
+    // return_call*: the callee replaces this frame (constant stack).
+    std::memmove(fp, fp + call_base, sizeof(Value) * cf->num_params);
+    new_fp = caller_fp;
+    frames.pop_back();
+  } else {
+    if (frames.size() >= limits.max_call_depth) TRAP(TrapKind::CallStackExhausted);
+    new_fp = caller_fp + call_base;
+  }
+  if (!ensureStack(new_fp + cf->frame_size)) {
+    if (tail) frames.push_back({fn, inst, static_cast<uint32_t>(pc - code), caller_fp});
+    TRAP(TrapKind::CallStackExhausted);
+  }
+  std::fill(stack.data() + new_fp + cf->num_params, stack.data() + new_fp + cf->num_locals,
+            Value());
+  frames.push_back({cf, callee.instance, 0, new_fp});
+  fuel -= 1;
+  fuel_charged += 1;
+  if (fuel < 0) goto do_out_of_fuel;
+  heap.safepoint(*this);  // function entry: the arguments are the callee's roots
+  LOAD_FRAME();
+  DISPATCH();
+}
+
+  // --- Data movement --------------------------------------------------------
+L_Copy:
+  fp[A] = fp[B];
+  NEXT();
+L_Const32:
+  fp[A] = Value::fromBits(B);
+  NEXT();
+L_Const64:
+  fp[A] = Value::fromBits((uint64_t{C} << 32) | B);
+  NEXT();
+L_Select:
+  if (fp[C].u32() == 0) fp[A] = fp[B];
+  NEXT();
+L_GlobalGet:
+  fp[A] = inst->globals[B]->value;
+  NEXT();
+L_GlobalSet:
+  inst->globals[B]->value = fp[A];
+  NEXT();
+
+  // --- Trapping numerics (spec 4.3.2 idiv/irem, 4.3.4 trunc) ---------------
+#define DIV_OP(Name, T, body)   \
+  L_##Name : {                  \
+    T x = rd<T>(fp[B]);         \
+    T y = rd<T>(fp[C]);         \
+    if (y == 0) TRAP(TrapKind::IntegerDivideByZero); \
+    body;                       \
+    NEXT();                     \
+  }
+  DIV_OP(I32DivS, int32_t, if (x == INT32_MIN && y == -1) TRAP(TrapKind::IntegerOverflow);
+         fp[A] = wr<int32_t>(x / y))
+  DIV_OP(I32DivU, uint32_t, fp[A] = wr<uint32_t>(x / y))
+  DIV_OP(I32RemS, int32_t, fp[A] = wr<int32_t>(y == -1 ? 0 : x % y))
+  DIV_OP(I32RemU, uint32_t, fp[A] = wr<uint32_t>(x % y))
+  DIV_OP(I64DivS, int64_t, if (x == INT64_MIN && y == -1) TRAP(TrapKind::IntegerOverflow);
+         fp[A] = wr<int64_t>(x / y))
+  DIV_OP(I64DivU, uint64_t, fp[A] = wr<uint64_t>(x / y))
+  DIV_OP(I64RemS, int64_t, fp[A] = wr<int64_t>(y == -1 ? 0 : x % y))
+  DIV_OP(I64RemU, uint64_t, fp[A] = wr<uint64_t>(x % y))
+#undef DIV_OP
+
+#define TRUNC_OP(Name, F, I)                                                        \
+  L_##Name : {                                                                      \
+    I out_;                                                                         \
+    switch (num::truncChecked<I>(rd<F>(fp[B]), out_)) {                             \
+      case num::TruncResult::NaN: TRAP(TrapKind::InvalidConversion);                \
+      case num::TruncResult::Overflow: TRAP(TrapKind::IntegerOverflow);             \
+      case num::TruncResult::Ok: break;                                             \
+    }                                                                               \
+    fp[A] = wr<I>(out_);                                                            \
+    NEXT();                                                                         \
+  }
+  TRUNC_OP(I32TruncF32S, float, int32_t)
+  TRUNC_OP(I32TruncF32U, float, uint32_t)
+  TRUNC_OP(I32TruncF64S, double, int32_t)
+  TRUNC_OP(I32TruncF64U, double, uint32_t)
+  TRUNC_OP(I64TruncF32S, float, int64_t)
+  TRUNC_OP(I64TruncF32U, float, uint64_t)
+  TRUNC_OP(I64TruncF64S, double, int64_t)
+  TRUNC_OP(I64TruncF64U, double, uint64_t)
+#undef TRUNC_OP
+
+#include "runtime/exec_memory.inc"
+#include "runtime/exec_gc.inc"
+
+do_trap:
+  frames.resize(entry_frames);
+  return Outcome::trapped(trap, std::move(detail));
+do_out_of_fuel:
+  frames.resize(entry_frames);
+  return Outcome::outOfFuel();
+
+#undef LOAD_FRAME
+#undef SAVE_PC
+#undef DISPATCH
+#undef NEXT
+#undef TRAP
+#undef JUMP
+#undef A
+#undef B
+#undef C
+#undef ALLOC_SAFEPOINT
+#undef ALLOC_RESULT
+}
+
+Executor::Executor(Store& store, RunLimits limits)
+    : store_(store), limits_(limits), impl_(std::make_unique<Impl>(*this, store, limits_)) {}
+Executor::~Executor() = default;
+
+Outcome Executor::invoke(FuncAddr addr, std::span<const Value> args) {
+  return impl_->invoke(addr, args);
+}
+
+uint64_t Executor::fuelUsed() const { return impl_->fuel_charged; }
+
+}  // namespace slabfuzz

@@ -1,0 +1,18 @@
+;; Memory: loads, stores, bounds, grow, bulk operations and segments.
+(module
+  (memory 1 3)
+  (data $d "\01\02\03\04")
+  (data (i32.const 16) "hello")
+  (func (export "load8_u") (param i32) (result i32) (i32.load8_u (local.get 0)))
+  (func (export "load8_s") (param i32) (result i32) (i32.load8_s (local.get 0)))
+  (func (export "load_off") (param i32) (result i32) (i32.load offset=4 (local.get 0)))
+  (func (export "i64.load") (param i32) (result i64) (i64.load (local.get 0)))
+  (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+  (func (export "store16") (param i32 i64) (i64.store16 (local.get 0) (local.get 1)))
+  (func (export "size") (result i32) (memory.size))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func (export "fill") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "init") (param i32 i32 i32) (memory.init $d (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "drop") (data.drop $d))
+)

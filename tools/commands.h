@@ -13,5 +13,8 @@ inline constexpr int kExitUsage = 2;     // bad usage or an input that could not
 
 // Registers `validate`; *exit_code receives the result when it runs.
 void addValidateCommand(CLI::App& app, int* exit_code);
+// Registers `run`; exit codes 0-2 as above, 3 when a resource limit made a
+// run inconclusive (see its --help).
+void addRunCommand(CLI::App& app, int* exit_code);
 
 }  // namespace slabfuzz::cli

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "slabfuzz 0.1.0");
   int exit_code = slabfuzz::cli::kExitOk;
   slabfuzz::cli::addValidateCommand(app, &exit_code);
+  slabfuzz::cli::addRunCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

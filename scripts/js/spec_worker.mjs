@@ -83,7 +83,18 @@ async function wat2wasm(req) {
   try {
     // Features must be known while parsing too: without GC, Binaryen
     // refuses distinct rec groups that look identical to an MVP writer.
-    module = binaryen.parseText(utf8Bytes, conversionFeatures);
+    try {
+      module = binaryen.parseText(utf8Bytes, conversionFeatures);
+    } catch (e) {
+      // Binaryen's parser reads an element item only in the `(item ...)` form
+      // or as a plain instruction, not as a folded expression with operands,
+      // which the text format also allows (spec 6.6.12, "Element Segments",
+      // abbreviations). Retry once with every such item spelled out.
+      if (isAbort(e) || !/expected end of element expression/.test(messageOf(e))) throw e;
+      const rewritten = wrapElemItems(utf8Bytes);
+      if (rewritten === utf8Bytes) throw e;
+      module = binaryen.parseText(rewritten, conversionFeatures);
+    }
     module.setFeatures(conversionFeatures);
     const wasm = module.emitBinary();
     return { ok: true, wasm: Buffer.from(wasm).toString('base64') };
@@ -96,6 +107,76 @@ async function wat2wasm(req) {
   } finally {
     if (module) module.dispose();
   }
+}
+
+// Top-level S-expression children of the list opening at `open` (an index of
+// '('): [{start, end}] spans, end exclusive. Skips strings and comments.
+function childrenOf(text, open) {
+  const spans = [];
+  let i = open + 1, depth = 0, start = -1;
+  for (; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {  // string: skip to the closing quote, honouring escapes
+      if (depth === 0 && start < 0) start = i;
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      if (depth === 0) { spans.push({ start, end: i + 1 }); start = -1; }
+      continue;
+    }
+    if (c === ';' && text[i + 1] === ';') { while (i < text.length && text[i] !== '\n') i++; continue; }
+    if (c === '(' && text[i + 1] === ';') {  // block comment, nestable
+      let d = 0;
+      for (; i < text.length; i++) {
+        if (text[i] === '(' && text[i + 1] === ';') { d++; i++; }
+        else if (text[i] === ';' && text[i + 1] === ')') { d--; i++; if (d === 0) break; }
+      }
+      continue;
+    }
+    if (c === '(') { if (depth === 0) start = i; depth++; continue; }
+    if (c === ')') {
+      if (depth === 0) return spans;  // the list itself closes
+      depth--;
+      if (depth === 0) { spans.push({ start, end: i + 1 }); start = -1; }
+      continue;
+    }
+    if (depth === 0) {
+      if (/\s/.test(c)) { if (start >= 0) { spans.push({ start, end: i }); start = -1; } }
+      else if (start < 0) start = i;
+    }
+  }
+  return spans;
+}
+
+// The head keyword of a list span, or null for an atom.
+function headOf(text, span) {
+  if (text[span.start] !== '(') return null;
+  const m = /^\(\s*([^\s()]+)/.exec(text.slice(span.start, Math.min(span.end, span.start + 64)));
+  return m ? m[1] : '';
+}
+
+// Wraps each element item that follows an element type in `(item ...)`,
+// in every (elem ...) field of every module in `text`. Items already in
+// `(item ...)` form, `func` index lists and offsets are left alone.
+function wrapElemItems(text) {
+  const edits = [];
+  const re = /\(\s*elem(?=[\s()])/g;
+  let m;
+  while ((m = re.exec(text)) !== null) {
+    const kids = childrenOf(text, m.index).slice(1);  // after the `elem` keyword
+    const typeAt = kids.findIndex((k) => {
+      const atom = text[k.start] !== '(' ? text.slice(k.start, k.end) : null;
+      return (atom !== null && /^[a-z0-9]+ref$/.test(atom)) || headOf(text, k) === 'ref';
+    });
+    if (typeAt < 0) continue;
+    for (const k of kids.slice(typeAt + 1)) {
+      const head = headOf(text, k);
+      if (head !== null && head !== 'item') edits.push(k);
+    }
+  }
+  let out = text;
+  for (const k of edits.sort((a, b) => b.start - a.start)) {
+    out = out.slice(0, k.start) + '(item ' + out.slice(k.start, k.end) + ')' + out.slice(k.end);
+  }
+  return out;
 }
 
 // V8's verdict. WebAssembly.validate only says yes or no; compiling the
@@ -120,6 +201,9 @@ function hello() {
     ok: true,
     binaryen: binaryenVersion,
     features: conversionFeatures,  // part of the conversion's identity (cache keys)
+    // Bumped whenever the worker changes what a text converts to (the element
+    // item rewrite above is revision 1); also part of the cache key.
+    revision: 1,
     node: process.version,
     v8: process.versions.v8,
   };

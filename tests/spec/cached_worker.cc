@@ -68,7 +68,8 @@ Result<std::unique_ptr<CachedWorker>, WorkerError> CachedWorker::start(
   // What a conversion depends on besides the text: the Binaryen release and
   // the feature set the worker hands it.
   self->conversion_config_ = "binaryen " + self->binaryen_version_ + " features " +
-                             h.value("features", nlohmann::json()).dump();
+                             h.value("features", nlohmann::json()).dump() + " worker revision " +
+                             h.value("revision", nlohmann::json()).dump();
   self->v8_version_ = h["v8"].get<std::string>();
   return self;
 }

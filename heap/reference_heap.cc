@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -12,12 +13,25 @@ namespace {
 // Values are stored little-endian at their storage size: the low bytes of
 // the operand-stack bits, which for i8/i16 is exactly the spec's wrap
 // (spec 4.4.x "struct.new": pack the value to the field's storage type).
+static_assert(std::endian::native == std::endian::little,
+              "storeBits/loadBits copy the low bytes of a little-endian word");
+// One case per storage size, so that each copy is a single fixed-size move.
 void storeBits(uint8_t* at, uint8_t size, uint64_t bits) {
-  for (uint8_t i = 0; i < size; ++i) at[i] = static_cast<uint8_t>(bits >> (8 * i));
+  switch (size) {
+    case 1: std::memcpy(at, &bits, 1); return;
+    case 2: std::memcpy(at, &bits, 2); return;
+    case 4: std::memcpy(at, &bits, 4); return;
+    default: std::memcpy(at, &bits, 8); return;
+  }
 }
 uint64_t loadBits(const uint8_t* at, uint8_t size) {
   uint64_t bits = 0;
-  for (uint8_t i = 0; i < size; ++i) bits |= uint64_t{at[i]} << (8 * i);
+  switch (size) {
+    case 1: std::memcpy(&bits, at, 1); break;
+    case 2: std::memcpy(&bits, at, 2); break;
+    case 4: std::memcpy(&bits, at, 4); break;
+    default: std::memcpy(&bits, at, 8); break;
+  }
   return bits;
 }
 
@@ -74,6 +88,12 @@ const ReferenceHeap::StructLayout& ReferenceHeap::layoutOf(CanonTypeId type) {
   return l;
 }
 
+uint64_t ReferenceHeap::carve(uint64_t bytes) {
+  uint64_t at = arena_.size();
+  arena_.resize(at + bytes);  // geometric growth: amortised O(1) per byte
+  return at;
+}
+
 bool ReferenceHeap::fits(uint64_t bytes) const {
   // Written without `live + bytes`, which could wrap.
   return bytes <= limits_.max_bytes && stats_.live_bytes <= limits_.max_bytes - bytes;
@@ -99,9 +119,9 @@ Result<Ref, TrapKind> ReferenceHeap::newStruct(CanonTypeId type, std::span<const
   Object o;
   o.type = type;
   o.length = static_cast<uint32_t>(fields.size());
-  o.data.resize(l.bytes);
+  o.data = carve(l.bytes);
   for (size_t i = 0; i < fields.size(); ++i)
-    storeBits(o.data.data() + l.offsets[i], l.sizes[i], fields[i].bits());
+    storeBits(payload(o) + l.offsets[i], l.sizes[i], fields[i].bits());
   return push(std::move(o), bytes);
 }
 
@@ -123,9 +143,11 @@ Result<Ref, TrapKind> ReferenceHeap::newArray(CanonTypeId type, uint32_t length,
   o.is_array = true;
   o.length = length;
   o.elem_size = static_cast<uint8_t>(elem_size);
-  o.data.resize(payload);
-  for (uint32_t i = 0; i < length; ++i)
-    storeBits(o.data.data() + uint64_t{i} * elem_size, o.elem_size, fill.bits());
+  o.data = carve(payload);
+  if (fill.bits() != 0) {  // the arena is zeroed already
+    uint8_t* p = this->payload(o);
+    for (uint32_t i = 0; i < length; ++i) storeBits(p + uint64_t{i} * elem_size, o.elem_size, fill.bits());
+  }
   return push(std::move(o), bytes);
 }
 
@@ -135,7 +157,7 @@ Result<Ref, TrapKind> ReferenceHeap::newArrayFrom(CanonTypeId type, std::span<co
   if (!r.ok()) return r;
   Object& o = objects_[r.value().heapId() - 1];
   for (size_t i = 0; i < elems.size(); ++i)
-    storeBits(o.data.data() + i * o.elem_size, o.elem_size, elems[i].bits());
+    storeBits(payload(o) + i * o.elem_size, o.elem_size, elems[i].bits());
   return r;
 }
 
@@ -149,7 +171,7 @@ Value ReferenceHeap::structGet(Ref obj, uint32_t field) const {
   if (field >= o.length) callerBug("structGet", obj, fmt::format("field {} out of range", field));
   // The layout exists: it was computed when the object was allocated.
   const StructLayout& l = layouts_[o.type];
-  return Value::fromBits(loadBits(o.data.data() + l.offsets[field], l.sizes[field]));
+  return Value::fromBits(loadBits(payload(o) + l.offsets[field], l.sizes[field]));
 }
 
 void ReferenceHeap::structSet(Ref obj, uint32_t field, Value v) {
@@ -157,7 +179,7 @@ void ReferenceHeap::structSet(Ref obj, uint32_t field, Value v) {
   if (o.is_array) callerBug("structSet", obj, "object is an array, not a struct");
   if (field >= o.length) callerBug("structSet", obj, fmt::format("field {} out of range", field));
   const StructLayout& l = layouts_[o.type];
-  storeBits(o.data.data() + l.offsets[field], l.sizes[field], v.bits());
+  storeBits(payload(o) + l.offsets[field], l.sizes[field], v.bits());
 }
 
 uint32_t ReferenceHeap::arrayLength(Ref obj) const {
@@ -167,13 +189,13 @@ uint32_t ReferenceHeap::arrayLength(Ref obj) const {
 Value ReferenceHeap::arrayGet(Ref obj, uint32_t index) const {
   const Object& o = resolveArray(obj, "arrayGet");
   if (index >= o.length) callerBug("arrayGet", obj, fmt::format("index {} out of range", index));
-  return Value::fromBits(loadBits(o.data.data() + uint64_t{index} * o.elem_size, o.elem_size));
+  return Value::fromBits(loadBits(payload(o) + uint64_t{index} * o.elem_size, o.elem_size));
 }
 
 void ReferenceHeap::arraySet(Ref obj, uint32_t index, Value v) {
   Object& o = resolveArray(obj, "arraySet");
   if (index >= o.length) callerBug("arraySet", obj, fmt::format("index {} out of range", index));
-  storeBits(o.data.data() + uint64_t{index} * o.elem_size, o.elem_size, v.bits());
+  storeBits(payload(o) + uint64_t{index} * o.elem_size, o.elem_size, v.bits());
 }
 
 void ReferenceHeap::arrayFill(Ref obj, uint32_t offset, Value v, uint32_t count) {
@@ -181,7 +203,7 @@ void ReferenceHeap::arrayFill(Ref obj, uint32_t offset, Value v, uint32_t count)
   if (uint64_t{offset} + count > o.length)
     callerBug("arrayFill", obj, fmt::format("range [{}, +{}) out of range", offset, count));
   for (uint64_t i = offset; i < uint64_t{offset} + count; ++i)
-    storeBits(o.data.data() + i * o.elem_size, o.elem_size, v.bits());
+    storeBits(payload(o) + i * o.elem_size, o.elem_size, v.bits());
 }
 
 void ReferenceHeap::arrayCopy(Ref dst, uint32_t dst_offset, Ref src, uint32_t src_offset,
@@ -198,8 +220,8 @@ void ReferenceHeap::arrayCopy(Ref dst, uint32_t dst_offset, Ref src, uint32_t sr
     callerBug("arrayCopy", dst, "element sizes of source and destination differ");
   if (count == 0) return;
   // memmove: source and destination may be the same array, overlapping.
-  std::memmove(d.data.data() + uint64_t{dst_offset} * d.elem_size,
-               s.data.data() + uint64_t{src_offset} * s.elem_size, uint64_t{count} * d.elem_size);
+  std::memmove(payload(d) + uint64_t{dst_offset} * d.elem_size,
+               payload(s) + uint64_t{src_offset} * s.elem_size, uint64_t{count} * d.elem_size);
 }
 
 }  // namespace slabfuzz

@@ -59,7 +59,7 @@ class ReferenceHeap final : public Heap {
     bool is_array = false;
     uint32_t length = 0;    // arrays: elements; structs: fields
     uint8_t elem_size = 0;  // arrays only
-    std::vector<uint8_t> data;
+    uint64_t data = 0;      // offset of the payload in arena_
   };
   // Field offsets and sizes of a struct type, computed once per type.
   struct StructLayout {
@@ -84,7 +84,16 @@ class ReferenceHeap final : public Heap {
   }
   [[noreturn]] void callerBug(std::string_view op, Ref obj, std::string_view what) const;
 
+  uint8_t* payload(const Object& o) { return arena_.data() + o.data; }
+  const uint8_t* payload(const Object& o) const { return arena_.data() + o.data; }
+  // Reserves `bytes` of zeroed payload at the end of the arena.
+  uint64_t carve(uint64_t bytes);
+
   std::vector<Object> objects_;        // id N is objects_[N - 1]
+  // Every object's payload, back to back: nothing is ever freed, so one
+  // growing buffer is the simplest correct store and costs no allocation
+  // per object. Pointers into it are not kept across an allocation.
+  std::vector<uint8_t> arena_;
   std::vector<StructLayout> layouts_;  // indexed by CanonTypeId
   HeapStats stats_;
 };

@@ -4,26 +4,8 @@
 # Usage: validate_cli_test.sh SLABFUZZ_BINARY SEED_MODULE
 set -uo pipefail
 bin=$1 seed=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-
-# expect NAME WANT_STATUS WANT_LINES PATTERN -- ARGS...
-expect() {
-  local name=$1 want_status=$2 want_lines=$3 pattern=$4
-  shift 5
-  local out status lines
-  out=$(timeout 20 "$bin" "$@" 2>&1)
-  status=$?
-  lines=$(printf '%s\n' "$out" | grep -c .)
-  if [[ $status == "$want_status" && $lines == "$want_lines" ]] && grep -Eq -- "$pattern" <<<"$out"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAIL %s: status %s (want %s), %s line(s) (want %s), output:\n%s\n' \
-      "$name" "$status" "$want_status" "$lines" "$want_lines" "$out"
-  fi
-}
+# shellcheck source=tests/cli/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 : >"$work/empty.wasm"
 mkdir "$work/dir"

@@ -34,7 +34,7 @@ std::string describeStatus(int status) {
 // write(2) to the worker's stdin. A worker that has died must show up as
 // EPIPE, not as a SIGPIPE that kills us; the signal is blocked for this
 // thread during the write and a SIGPIPE it raised is consumed, so the
-// process's own disposition (which decides what `spec_validate | head`
+// process's own disposition (which decides what `spec_run | head`
 // does) is left alone.
 ssize_t writeWithoutSigpipe(int fd, const char* data, size_t size) {
   sigset_t pipe_set, old_set;

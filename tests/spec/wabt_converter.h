@@ -6,7 +6,7 @@
 // format, so it is a fallback, never the first choice.
 // Owns: finding wat2wasm and its version, one conversion per subprocess
 // under a time limit, and the cache keys of its answers. Does not own:
-// judging the bytes (spec_validate.cc) or the cache layout (disk_cache.h).
+// judging the bytes (spec_common.h) or the cache layout (disk_cache.h).
 // Contract: an entry is keyed by wabt's version, the flags and the text.
 // Only answers wat2wasm gave by exiting are cached; a timeout or a crash
 // may not recur, so it is reported for this run only.

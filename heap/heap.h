@@ -85,6 +85,10 @@ class Heap {
   // enter the host, and `roots` can enumerate every live reference. A
   // collecting heap may collect here. Defaults to doing nothing.
   virtual void safepoint(RootSource& roots) {}
+  // Whether safepoint() may do anything: a heap that never collects says
+  // false, and the runtime may then skip its safepoint calls. Fixed for the
+  // heap's lifetime. Defaults to true (the safe answer).
+  virtual bool collects() const { return true; }
 
   virtual HeapStats stats() const = 0;
 

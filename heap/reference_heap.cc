@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace slabfuzz {
 namespace {
@@ -56,15 +58,19 @@ void ReferenceHeap::callerBug(std::string_view op, Ref obj, std::string_view wha
                "slabfuzz: ReferenceHeap::%.*s: %.*s (ref bits 0x%llx, %zu objects allocated); "
                "this is a bug in the runtime, not in the module\n",
                static_cast<int>(op.size()), op.data(), static_cast<int>(what.size()), what.data(),
-               static_cast<unsigned long long>(obj.bits()), objects_.size());
+               static_cast<unsigned long long>(obj.bits()), num_objects_);
   std::abort();
 }
 
-const ReferenceHeap::Object& ReferenceHeap::resolve(Ref obj, std::string_view op) const {
-  if (!obj.isObject()) callerBug(op, obj, "not a heap object reference");
-  uint64_t id = obj.heapId();
-  if (id == 0 || id > objects_.size()) callerBug(op, obj, "id names no object of this heap");
-  return objects_[id - 1];
+void ReferenceHeap::badId(std::string_view op, Ref obj) const {
+  callerBug(op, obj,
+            obj.isObject() ? "id names no object of this heap" : "not a heap object reference");
+}
+
+void ReferenceHeap::badField(std::string_view op, Ref obj, uint32_t field) const {
+  if (objects_.get()[obj.heapId() - 1].is_array)
+    callerBug(op, obj, "object is an array, not a struct");
+  callerBug(op, obj, fmt::format("field {} out of range", field));
 }
 
 const ReferenceHeap::Object& ReferenceHeap::resolveArray(Ref obj, std::string_view op) const {
@@ -73,56 +79,70 @@ const ReferenceHeap::Object& ReferenceHeap::resolveArray(Ref obj, std::string_vi
   return o;
 }
 
-const ReferenceHeap::StructLayout& ReferenceHeap::layoutOf(CanonTypeId type) {
+const ReferenceHeap::StructLayout& ReferenceHeap::computeLayout(CanonTypeId type) {
+  if (type >= types_.size() || types_.kind(type) != CompositeKind::Struct)
+    callerBug("newStruct", Ref::null(), fmt::format("type {} is not a struct type", type));
   if (type >= layouts_.size()) layouts_.resize(type + 1);
   StructLayout& l = layouts_[type];
   if (!l.known) {
+    l.first = static_cast<uint32_t>(masks_.size());
     for (const FieldType& f : types_.fields(type)) {
       uint32_t size = storageSize(f.type);
-      l.offsets.push_back(l.bytes);
-      l.sizes.push_back(static_cast<uint8_t>(size));
+      masks_.push_back(size == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * size)) - 1);
       l.bytes += size;
     }
+    l.count = static_cast<uint32_t>(masks_.size()) - l.first;
     l.known = true;
   }
   return l;
 }
 
-uint64_t ReferenceHeap::carve(uint64_t bytes) {
-  uint64_t at = arena_.size();
-  arena_.resize(at + bytes);  // geometric growth: amortised O(1) per byte
-  return at;
+uint8_t* ReferenceHeap::carveSlow(uint64_t bytes) {
+  // A payload over a quarter chunk gets a chunk of its own, so the rest of
+  // the current chunk is not wasted. calloc: chunks come zeroed (usually
+  // fresh pages, at no cost).
+  bool own = bytes > kChunkBytes / 4;
+  uint64_t size = own ? std::max<uint64_t>(bytes, 1) : kChunkBytes;
+  auto* p = static_cast<uint8_t*>(std::calloc(size, 1));
+  if (!p) throw std::bad_alloc();  // as the std::vector this replaced
+  chunks_.emplace_back(p);
+  if (own) return p;
+  bump_ = p + bytes;
+  bump_end_ = p + size;
+  return p;
 }
 
-bool ReferenceHeap::fits(uint64_t bytes) const {
-  // Written without `live + bytes`, which could wrap.
-  return bytes <= limits_.max_bytes && stats_.live_bytes <= limits_.max_bytes - bytes;
-}
-
-Ref ReferenceHeap::push(Object obj, uint64_t bytes) {
-  objects_.push_back(std::move(obj));
-  stats_.allocations++;
-  stats_.live_objects++;
-  stats_.live_bytes += bytes;
-  return Ref::object(objects_.size());  // ids count up from 1, never reused
+void ReferenceHeap::growObjects() {
+  static_assert(std::is_trivially_copyable_v<Object>);
+  size_t cap = std::max<size_t>(objects_cap_ * 2, 1024);
+  void* p = std::realloc(objects_.get(), cap * sizeof(Object));
+  if (!p) throw std::bad_alloc();  // as the std::vector this replaced
+  (void)objects_.release();
+  objects_.reset(static_cast<Object*>(p));
+  objects_cap_ = cap;
 }
 
 Result<Ref, TrapKind> ReferenceHeap::newStruct(CanonTypeId type, std::span<const Value> fields) {
-  if (type >= types_.size() || types_.kind(type) != CompositeKind::Struct)
-    callerBug("newStruct", Ref::null(), fmt::format("type {} is not a struct type", type));
-  const StructLayout& l = layoutOf(type);
-  if (fields.size() != l.sizes.size())
+  // A known layout was computed for a struct type, so the type check is
+  // done once per type (computeLayout).
+  const StructLayout& l = type < layouts_.size() && layouts_[type].known ? layouts_[type]
+                                                                           : computeLayout(type);
+  if (fields.size() != l.count) [[unlikely]]
     callerBug("newStruct", Ref::null(),
-              fmt::format("{} values for {} fields", fields.size(), l.sizes.size()));
+              fmt::format("{} values for {} fields", fields.size(), l.count));
   uint64_t bytes = kHeaderBytes + l.bytes;
   if (!fits(bytes)) return TrapKind::HeapExhausted;
-  Object o;
+  Object o{};
   o.type = type;
-  o.length = static_cast<uint32_t>(fields.size());
-  o.data = carve(l.bytes);
-  for (size_t i = 0; i < fields.size(); ++i)
-    storeBits(payload(o) + l.offsets[i], l.sizes[i], fields[i].bits());
-  return push(std::move(o), bytes);
+  o.length = l.count;
+  o.slots = l.first;
+  o.data = carve(uint64_t{l.count} * 8);
+  // The payload is word-aligned: every struct payload is whole words, and
+  // so is every carve before it (arrays are rounded up, newArray).
+  auto* words = reinterpret_cast<uint64_t*>(o.data);
+  const uint64_t* mask = masks_.data() + l.first;
+  for (size_t i = 0; i < fields.size(); ++i) words[i] = fields[i].bits() & mask[i];
+  return push(o, bytes);
 }
 
 Result<Ref, TrapKind> ReferenceHeap::newArray(CanonTypeId type, uint32_t length, Value fill) {
@@ -138,24 +158,24 @@ Result<Ref, TrapKind> ReferenceHeap::newArray(CanonTypeId type, uint32_t length,
     return TrapKind::ArrayTooLarge;
   uint64_t bytes = kHeaderBytes + payload;
   if (!fits(bytes)) return TrapKind::HeapExhausted;
-  Object o;
+  Object o{};
   o.type = type;
   o.is_array = true;
   o.length = length;
   o.elem_size = static_cast<uint8_t>(elem_size);
-  o.data = carve(payload);
+  o.data = carve((payload + 7) & ~uint64_t{7});  // whole words: struct payloads stay aligned
   if (fill.bits() != 0) {  // the arena is zeroed already
     uint8_t* p = this->payload(o);
     for (uint32_t i = 0; i < length; ++i) storeBits(p + uint64_t{i} * elem_size, o.elem_size, fill.bits());
   }
-  return push(std::move(o), bytes);
+  return push(o, bytes);
 }
 
 Result<Ref, TrapKind> ReferenceHeap::newArrayFrom(CanonTypeId type, std::span<const Value> elems) {
   if (elems.size() > UINT32_MAX) return TrapKind::ArrayTooLarge;
   auto r = newArray(type, static_cast<uint32_t>(elems.size()), Value());
   if (!r.ok()) return r;
-  Object& o = objects_[r.value().heapId() - 1];
+  Object& o = objects_.get()[r.value().heapId() - 1];
   for (size_t i = 0; i < elems.size(); ++i)
     storeBits(payload(o) + i * o.elem_size, o.elem_size, elems[i].bits());
   return r;
@@ -166,20 +186,14 @@ CanonTypeId ReferenceHeap::typeOf(Ref obj) const {
 }
 
 Value ReferenceHeap::structGet(Ref obj, uint32_t field) const {
-  const Object& o = resolve(obj, "structGet");
-  if (o.is_array) callerBug("structGet", obj, "object is an array, not a struct");
-  if (field >= o.length) callerBug("structGet", obj, fmt::format("field {} out of range", field));
-  // The layout exists: it was computed when the object was allocated.
-  const StructLayout& l = layouts_[o.type];
-  return Value::fromBits(loadBits(payload(o) + l.offsets[field], l.sizes[field]));
+  const Object& o = structOf(obj, field, "structGet");
+  // Stored masked, so packed fields come back zero-extended.
+  return Value::fromBits(reinterpret_cast<const uint64_t*>(o.data)[field]);
 }
 
 void ReferenceHeap::structSet(Ref obj, uint32_t field, Value v) {
-  Object& o = resolve(obj, "structSet");
-  if (o.is_array) callerBug("structSet", obj, "object is an array, not a struct");
-  if (field >= o.length) callerBug("structSet", obj, fmt::format("field {} out of range", field));
-  const StructLayout& l = layouts_[o.type];
-  storeBits(payload(o) + l.offsets[field], l.sizes[field], v.bits());
+  const Object& o = structOf(obj, field, "structSet");
+  reinterpret_cast<uint64_t*>(o.data)[field] = v.bits() & masks_[o.slots + field];
 }
 
 uint32_t ReferenceHeap::arrayLength(Ref obj) const {

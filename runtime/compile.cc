@@ -840,10 +840,12 @@ void FunctionCompiler::compileInstr(const Instr& in) {
     case Opcode::ExternConvertAny: return;  // same bits (value.h)
 
     // --- GC (spec 4.4.3) ---
-    case Opcode::StructNew:
-      allocate(IrOp::StructNew, static_cast<uint32_t>(types_.fields(in.a).size()),
-               canonType(in.a));
+    case Opcode::StructNew: {
+      // c repeats the field count so the interpreter need not look it up.
+      uint32_t n = static_cast<uint32_t>(types_.fields(in.a).size());
+      allocate(IrOp::StructNew, n, canonType(in.a), n);
       return;
+    }
     case Opcode::StructNewDefault: allocate(IrOp::StructNewDefault, 0, canonType(in.a)); return;
     case Opcode::StructGet:
     case Opcode::StructGetS:

@@ -13,7 +13,8 @@
 // Safepoints call Heap::safepoint with this executor as the RootSource: at
 // function entry (the arguments are then the callee's reference locals), at
 // each allocation (its operands still in their slots) and on entering the
-// host (the host's arguments included).
+// host (the host's arguments included). A heap that does not collect
+// (Heap::collects) is not called at the first two.
 #include "runtime/exec.h"
 
 #include <algorithm>
@@ -151,11 +152,25 @@ struct Executor::Impl : RootSource {
     return o.kind;
   }
   std::vector<Value> scratch;  // operands built by GC instructions
+  bool heap_collects = true;   // store.heap->collects(), read by run()
   Outcome run(size_t entry_frames);
   bool refMatches(Ref r, uint32_t ht_bits, bool nullable) const;
+  bool refMatchesSlow(Ref r, uint32_t ht_bits, bool nullable) const;
 };
 
-bool Executor::Impl::refMatches(Ref r, uint32_t ht_bits, bool nullable) const {
+// Out of line (inlining it grows the dispatch loop and costs the numeric
+// handlers registers); the common case, an object against a type index,
+// first and short.
+[[gnu::noinline]] bool Executor::Impl::refMatches(Ref r, uint32_t ht_bits, bool nullable) const {
+  HeapType ht = HeapType::fromBits(ht_bits);
+  if (r.isObject() && ht.isIndex()) {
+    CanonTypeId t = store.heap->typeOf(r);
+    return t == ht.index() || store.types.isSubtype(t, ht.index());
+  }
+  return refMatchesSlow(r, ht_bits, nullable);
+}
+
+bool Executor::Impl::refMatchesSlow(Ref r, uint32_t ht_bits, bool nullable) const {
   // Spec 4.4.2 ref.test: the runtime type of the reference matches the
   // target (with abstract targets decided by the reference's kind).
   if (r.isNull()) return nullable;
@@ -254,6 +269,9 @@ Outcome Executor::Impl::run(size_t entry_frames) {
   static_assert(std::size(kLabels) == kIrOpCount);
 
   Heap& heap = *store.heap;
+  // A heap that never collects has nothing to do at a safepoint, so the
+  // virtual call is skipped (Heap::collects); pcs are still saved.
+  heap_collects = heap.collects();
   const CompiledFunction* fn = nullptr;
   Instance* inst = nullptr;
   const IrInstr* code = nullptr;
@@ -311,7 +329,7 @@ Outcome Executor::Impl::run(size_t entry_frames) {
   fuel -= 1;
   fuel_charged += 1;
   if (fuel < 0) goto do_out_of_fuel;
-  heap.safepoint(*this);
+  if (heap_collects) heap.safepoint(*this);
   LOAD_FRAME();
   DISPATCH();
 
@@ -470,13 +488,22 @@ do_call: {
     if (tail) frames.push_back({fn, inst, static_cast<uint32_t>(pc - code), caller_fp});
     TRAP(TrapKind::CallStackExhausted);
   }
-  std::fill(stack.data() + new_fp + cf->num_params, stack.data() + new_fp + cf->num_locals,
-            Value());
+  {
+    // Non-parameter locals start at zero: stored directly, not through a
+    // call to memset, and laid out off the path of calls that have none.
+    Value* p = stack.data() + new_fp + cf->num_params;
+    size_t n = cf->num_locals - cf->num_params;
+    if (n > 0) [[unlikely]] {
+      p[0] = Value();
+      if (n > 1) std::fill(p + 1, p + n, Value());
+    }
+  }
   frames.push_back({cf, callee.instance, 0, new_fp});
   fuel -= 1;
   fuel_charged += 1;
   if (fuel < 0) goto do_out_of_fuel;
-  heap.safepoint(*this);  // function entry: the arguments are the callee's roots
+  // Function entry: the arguments are the callee's roots.
+  if (heap_collects) heap.safepoint(*this);
   LOAD_FRAME();
   DISPATCH();
 }

@@ -340,23 +340,19 @@ Outcome Executor::Impl::run(size_t entry_frames) {
     fp[A] = wr<Out>(static_cast<Out>(expr));               \
     NEXT();                                                \
   }
-#define IR_BINARY(Name, In, Out, expr)                                 \
-  L_##Name : {                                                         \
-    In x = rd<In>(fp[B]);                                              \
-    In y = rd<In>(fp[C]);                                              \
-    fp[A] = wr<Out>(static_cast<Out>(expr));                           \
-    NEXT();                                                            \
-  }                                                                    \
-  L_##Name##Imm : {                                                    \
-    In x = rd<In>(fp[B]);                                              \
-    In y = static_cast<In>(static_cast<int32_t>(C));                   \
-    fp[A] = wr<Out>(static_cast<Out>(expr));                           \
-    NEXT();                                                            \
-  }
 #define IR_BINARY_NOIMM(Name, In, Out, expr)                           \
   L_##Name : {                                                         \
     In x = rd<In>(fp[B]);                                              \
     In y = rd<In>(fp[C]);                                              \
+    fp[A] = wr<Out>(static_cast<Out>(expr));                           \
+    NEXT();                                                            \
+  }
+// A binary op plus a second form whose right operand is the constant in C.
+#define IR_BINARY(Name, In, Out, expr)                                 \
+  IR_BINARY_NOIMM(Name, In, Out, expr)                                 \
+  L_##Name##Imm : {                                                    \
+    In x = rd<In>(fp[B]);                                              \
+    In y = static_cast<In>(static_cast<int32_t>(C));                   \
     fp[A] = wr<Out>(static_cast<Out>(expr));                           \
     NEXT();                                                            \
   }

@@ -56,4 +56,19 @@ class Bytes {
   std::vector<uint8_t> data_;
 };
 
+// A vector: the item count, then the items (spec 5.1.3).
+inline Bytes vec(std::initializer_list<Bytes> items) {
+  Bytes b;
+  b.u32(items.size());
+  for (const Bytes& i : items) b.raw(i);
+  return b;
+}
+
+// A function type: 0x60, the parameter vector, the result vector.
+inline Bytes funcT(std::initializer_list<Bytes> params, std::initializer_list<Bytes> results) {
+  Bytes b{0x60};
+  b.raw(vec(params)).raw(vec(results));
+  return b;
+}
+
 }  // namespace slabfuzz::test

@@ -17,6 +17,8 @@ namespace slabfuzz {
 namespace {
 
 using test::Bytes;
+using test::funcT;
+using test::vec;
 
 // --- encoders for the type section (spec 5.3.x) ----------------------------
 
@@ -44,17 +46,6 @@ Bytes refAbs(HeapType::Abstract a, bool nullable) {
 Bytes field(const Bytes& storage, bool mut) {
   Bytes b;
   b.raw(storage).u8(mut ? 1 : 0);
-  return b;
-}
-Bytes vec(std::initializer_list<Bytes> items) {
-  Bytes b;
-  b.u32(items.size());
-  for (const Bytes& i : items) b.raw(i);
-  return b;
-}
-Bytes funcT(std::initializer_list<Bytes> params, std::initializer_list<Bytes> results) {
-  Bytes b{kCodeFunc};
-  b.raw(vec(params)).raw(vec(results));
   return b;
 }
 Bytes structT(std::initializer_list<Bytes> fields) {

@@ -21,6 +21,8 @@ namespace slabfuzz {
 namespace {
 
 using test::Bytes;
+using test::funcT;
+using test::vec;
 
 // --- encoders --------------------------------------------------------------
 
@@ -44,15 +46,6 @@ Bytes cat(std::initializer_list<Bytes> parts) {
   Bytes b;
   for (const Bytes& p : parts) b.raw(p);
   return b;
-}
-Bytes vec(std::initializer_list<Bytes> items) {
-  Bytes b;
-  b.u32(items.size());
-  for (const Bytes& i : items) b.raw(i);
-  return b;
-}
-Bytes funcT(std::initializer_list<Bytes> params, std::initializer_list<Bytes> results) {
-  return cat({Bytes{kCodeFunc}, vec(params), vec(results)});
 }
 Bytes field(const Bytes& storage, bool mut) {
   return cat({storage, Bytes{static_cast<uint8_t>(mut)}});

@@ -325,13 +325,19 @@ Outcome Executor::Impl::run(size_t entry_frames) {
 #define B (pc->b)
 #define C (pc->c)
 
-  // Function entry safepoint for the first frame.
-  fuel -= 1;
-  fuel_charged += 1;
-  if (fuel < 0) goto do_out_of_fuel;
-  if (heap_collects) heap.safepoint(*this);
-  LOAD_FRAME();
-  DISPATCH();
+  // Entering a function (the first frame, or a callee just pushed): one unit
+  // of fuel, and a safepoint at which the arguments are the callee's roots.
+#define ENTER_FUNCTION()                          \
+  do {                                            \
+    fuel -= 1;                                    \
+    fuel_charged += 1;                            \
+    if (fuel < 0) goto do_out_of_fuel;            \
+    if (heap_collects) heap.safepoint(*this);     \
+    LOAD_FRAME();                                 \
+    DISPATCH();                                   \
+  } while (0)
+
+  ENTER_FUNCTION();
 
   // --- Numerics without traps, from ir.def ---------------------------------
 #define IR_UNARY(Name, In, Out, expr)                      \
@@ -495,13 +501,7 @@ do_call: {
     }
   }
   frames.push_back({cf, callee.instance, 0, new_fp});
-  fuel -= 1;
-  fuel_charged += 1;
-  if (fuel < 0) goto do_out_of_fuel;
-  // Function entry: the arguments are the callee's roots.
-  if (heap_collects) heap.safepoint(*this);
-  LOAD_FRAME();
-  DISPATCH();
+  ENTER_FUNCTION();
 }
 
   // --- Data movement --------------------------------------------------------
@@ -576,6 +576,7 @@ do_out_of_fuel:
   frames.resize(entry_frames);
   return Outcome::outOfFuel();
 
+#undef ENTER_FUNCTION
 #undef LOAD_FRAME
 #undef SAVE_PC
 #undef DISPATCH

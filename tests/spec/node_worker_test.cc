@@ -2,6 +2,7 @@
 // (cached_worker.h) and base64. The plumbing is tested against ordinary
 // programs (`cat` echoes each request back, which is a valid response);
 // the real worker is tested when the pinned node is installed.
+#include "tests/support/temp_dir.h"
 #include "tests/spec/node_worker.h"
 
 #include <gtest/gtest.h>
@@ -24,13 +25,7 @@ std::vector<uint8_t> bytes(std::string_view s) {
   return {s.begin(), s.end()};
 }
 
-std::string tempDir(const std::string& name) {
-  fs::path dir =
-      fs::path(testing::TempDir()) / ("slabfuzz-" + name + "-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+using test::tempDir;
 
 TEST(Base64, RoundTrips) {
   EXPECT_EQ(base64Encode(bytes("")), "");

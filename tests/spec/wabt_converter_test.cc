@@ -2,6 +2,7 @@
 // (disk_cache.h) and the wabt converter (wabt_converter.h). The runner and
 // the converter's plumbing are tested against shell scripts; the real
 // wat2wasm is tested when it is installed.
+#include "tests/support/temp_dir.h"
 #include "tests/spec/wabt_converter.h"
 
 #include <gtest/gtest.h>
@@ -24,13 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using Status = ProgramRun::Status;
 
-std::string tempDir(const std::string& name) {
-  fs::path dir =
-      fs::path(testing::TempDir()) / ("slabfuzz-" + name + "-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+using test::tempDir;
 
 // An executable shell script at dir/name.
 std::string script(const std::string& dir, const std::string& name, const std::string& body) {

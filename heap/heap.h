@@ -12,8 +12,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <string>
 
+#include "heap/violation.h"
 #include "runtime/error.h"
 #include "runtime/trap.h"
 #include "runtime/types.h"
@@ -89,12 +92,47 @@ class Heap {
   // false, and the runtime may then skip its safepoint calls. Fixed for the
   // heap's lifetime. Defaults to true (the safe answer).
   virtual bool collects() const { return true; }
+  // A collection now, whatever the triggers say (the fuzzing host's `gc`
+  // import, the oracle). A heap that does not collect does nothing.
+  virtual void collect(RootSource& roots) {}
+
+  // Checks every invariant of the heap (heap/verify.cc lists them) over the
+  // objects reachable from `roots`; on the first broken one records a
+  // Verify violation and returns false. Defaults to true (a heap with no
+  // invariants of its own).
+  virtual bool verify(RootSource& roots) { return true; }
+
+  // A canonical hash of the object graph reachable from `roots` (in order):
+  // objects numbered in breadth-first order, types by canonical id, numbers
+  // by bits, functions by address, so that two heaps holding equal graphs
+  // give equal digests whatever their ids (heap/digest.cc). Reads through
+  // the virtual accessors, so it holds for every heap.
+  uint64_t digest(std::span<const Ref> roots) const;
 
   virtual HeapStats stats() const = 0;
 
+  // The first violation this heap found (a slab id that did not resolve, a
+  // broken invariant), or null. Once set, what the heap returns is
+  // meaningless (but memory safe): the runtime checks after every heap call
+  // and stops the run with Outcome::Kind::Violation.
+  const HeapViolation* violation() const { return violation_.get(); }
+  // The runtime names the site (function and instruction) of the violation.
+  void setViolationSite(std::string site) {
+    if (violation_) violation_->site = std::move(site);
+  }
+  // Forgets the violation (a test, or an oracle that moves to a new module).
+  void clearViolation() { violation_.reset(); }
+
  protected:
+  // Records `v` unless a violation is already recorded (the first one is
+  // the cause; later ones are its consequences).
+  void report(HeapViolation v) {
+    if (!violation_) violation_ = std::make_unique<HeapViolation>(std::move(v));
+  }
+
   const TypeStore& types_;
   HeapLimits limits_;
+  std::unique_ptr<HeapViolation> violation_;
 };
 
 }  // namespace slabfuzz

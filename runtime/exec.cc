@@ -15,11 +15,16 @@
 // each allocation (its operands still in their slots) and on entering the
 // host (the host's arguments included). A heap that does not collect
 // (Heap::collects) is not called at the first two.
+// After every heap call that can find a violation (an id that does not
+// resolve, a broken invariant), the loop checks Heap::violation() and stops
+// the run with Outcome::Kind::Violation, naming the instruction.
 #include "runtime/exec.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+
+#include <fmt/format.h>
 
 #include "runtime/compile.h"
 #include "runtime/numeric.h"
@@ -38,6 +43,10 @@ constexpr size_t kMaxSlots = size_t{16} << 20;
 // levels use well under 1 MiB of native stack even in ASan builds
 // (ExecCalls.HostFunctionsAndReentry).
 constexpr uint32_t kMaxReentry = 250;
+// Frame::pc while a callee's entry safepoint runs: not an IR index, so the
+// root scan uses the function's entry map (its arguments), whatever the
+// first instruction is.
+constexpr uint32_t kEntryPc = UINT32_MAX;
 
 template <typename T>
 inline T rd(Value v) {
@@ -106,7 +115,8 @@ struct Executor::Impl : RootSource {
   size_t host_args_at = 0;
   CanonTypeId host_args_type = kNoCanonType;
 
-  // RootSource: every reference slot of every active frame, by stack map.
+  // RootSource: every reference slot of every active frame, by stack map,
+  // the arguments of a host call being entered, and the store's roots.
   void forEachRoot(RootVisitor& visitor) override {
     for (const Frame& f : frames) {
       f.fn->maps.forEachSlot(f.pc, [&](uint32_t s) {
@@ -126,6 +136,25 @@ struct Executor::Impl : RootSource {
         v = Value::ref(r);
       }
     }
+    store.forEachRoot(visitor);
+  }
+
+  // "func $name (index), IR pc op": where a violation was found.
+  std::string siteOf(const Frame& f) const {
+    const CompiledModule& code = *f.inst->code;
+    uint32_t index = static_cast<uint32_t>(f.fn - code.funcs.data()) + code.num_imported_funcs;
+    const FuncInst& fi = store.funcs[f.inst->funcs[index]];
+    std::string where = fmt::format("func {} ({})", fi.name.empty() ? "?" : fi.name, index);
+    if (f.pc == kEntryPc || f.pc >= f.fn->code.size()) return where + ", entry";
+    return fmt::format("{}, IR {} {}", where, f.pc, irOpName(f.fn->code[f.pc].op));
+  }
+  // Stops at a heap violation: names the site (unless an inner run, called
+  // from a host function, already did) and unwinds this run's frames.
+  Outcome violationOutcome(size_t entry_frames) {
+    const HeapViolation* v = store.heap->violation();
+    if (v->site.empty() && frames.size() > entry_frames) store.heap->setViolationSite(siteOf(frames.back()));
+    frames.resize(entry_frames);
+    return Outcome::violated(*store.heap->violation());
   }
 
   // First free slot above every active frame.
@@ -210,6 +239,7 @@ Outcome Executor::Impl::callHost(const FuncInst& f, size_t args_at, size_t resul
   host_args_type = f.type;
   store.heap->safepoint(*this);
   host_args_type = kNoCanonType;
+  if (store.heap->violation()) return Outcome::violated(*store.heap->violation());
   Outcome o = f.host(exec, args);
   if (o.ok()) {
     size_t nr = store.types.results(f.type).size();
@@ -223,8 +253,22 @@ Outcome Executor::Impl::callHost(const FuncInst& f, size_t args_at, size_t resul
 Outcome Executor::Impl::invoke(FuncAddr addr, std::span<const Value> args) {
   if (addr >= store.funcs.size()) return Outcome::trapped(TrapKind::HostTrap, "no such function");
   const FuncInst& f = store.funcs[addr];
-  if (args.size() != store.types.params(f.type).size()) {
+  std::span<const ValType> params = store.types.params(f.type);
+  if (args.size() != params.size()) {
     return Outcome::trapped(TrapKind::HostTrap, "wrong number of arguments");
+  }
+  // A reference argument must be a value of its parameter's type (numbers
+  // carry no tag to check): a null for a non-nullable parameter, or an
+  // object, function or host value of another type, is the caller's
+  // mistake, reported before any code runs.
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!params[i].isRef()) continue;
+    bool ok = refMatches(args[i].ref(), params[i].heapType().bits(), params[i].nullable());
+    if (store.heap->violation()) return Outcome::violated(*store.heap->violation());
+    if (!ok) {
+      return Outcome::trapped(TrapKind::HostTrap,
+                              fmt::format("argument {} is not a {}", i, params[i].toString()));
+    }
   }
   size_t base = stackTop();
   if (!ensureStack(base + args.size() + 1)) return Outcome::trapped(TrapKind::CallStackExhausted);
@@ -324,6 +368,14 @@ Outcome Executor::Impl::run(size_t entry_frames) {
 #define A (pc->a)
 #define B (pc->b)
 #define C (pc->c)
+  // After a heap call that can find a violation.
+#define HEAP_CHECK()                                   \
+  do {                                                 \
+    if (heap.violation() != nullptr) [[unlikely]] {    \
+      SAVE_PC();                                       \
+      goto do_violation;                               \
+    }                                                  \
+  } while (0)
 
   // Entering a function (the first frame, or a callee just pushed): one unit
   // of fuel, and a safepoint at which the arguments are the callee's roots.
@@ -332,7 +384,12 @@ Outcome Executor::Impl::run(size_t entry_frames) {
     fuel -= 1;                                    \
     fuel_charged += 1;                            \
     if (fuel < 0) goto do_out_of_fuel;            \
-    if (heap_collects) heap.safepoint(*this);     \
+    if (heap_collects) {                          \
+      frames.back().pc = kEntryPc;                \
+      heap.safepoint(*this);                      \
+      if (heap.violation()) goto do_violation;    \
+      frames.back().pc = 0;                       \
+    }                                             \
     LOAD_FRAME();                                 \
     DISPATCH();                                   \
   } while (0)
@@ -401,12 +458,18 @@ L_BrOnNull:
 L_BrOnNonNull:
   if (!fp[A].ref().isNull()) JUMP(C);
   NEXT();
-L_BrOnCast:
-  if (refMatches(fp[A].ref(), B, pc->x != 0)) JUMP(C);
+L_BrOnCast: {
+  bool m = refMatches(fp[A].ref(), B, pc->x != 0);
+  HEAP_CHECK();
+  if (m) JUMP(C);
   NEXT();
-L_BrOnCastFail:
-  if (!refMatches(fp[A].ref(), B, pc->x != 0)) JUMP(C);
+}
+L_BrOnCastFail: {
+  bool m = refMatches(fp[A].ref(), B, pc->x != 0);
+  HEAP_CHECK();
+  if (!m) JUMP(C);
   NEXT();
+}
 L_Return: {
   frames.pop_back();
   if (frames.size() == entry_frames) return Outcome::returned({});
@@ -465,7 +528,10 @@ do_call: {
       case Outcome::Kind::Returned: break;
       case Outcome::Kind::OutOfFuel: goto do_out_of_fuel;
       case Outcome::Kind::Trapped: goto do_trap;
+      case Outcome::Kind::Violation: goto do_violation;
     }
+    // The host may have collected (a `gc` import) and found a violation.
+    if (heap.violation()) goto do_violation;
     if (fuel < 0) goto do_out_of_fuel;
     if (tail) {
       frames.pop_back();
@@ -575,6 +641,8 @@ do_trap:
 do_out_of_fuel:
   frames.resize(entry_frames);
   return Outcome::outOfFuel();
+do_violation:
+  return violationOutcome(entry_frames);
 
 #undef ENTER_FUNCTION
 #undef LOAD_FRAME
@@ -588,6 +656,7 @@ do_out_of_fuel:
 #undef C
 #undef ALLOC_SAFEPOINT
 #undef ALLOC_RESULT
+#undef HEAP_CHECK
 }
 
 Executor::Executor(Store& store, RunLimits limits)
@@ -599,5 +668,14 @@ Outcome Executor::invoke(FuncAddr addr, std::span<const Value> args) {
 }
 
 uint64_t Executor::fuelUsed() const { return impl_->fuel_charged; }
+
+RootSource& Executor::roots() { return *impl_; }
+
+bool Executor::collectGarbage() {
+  store_.heap->collect(*impl_);
+  return store_.heap->violation() == nullptr;
+}
+
+bool Executor::verifyHeap() { return store_.heap->verify(*impl_); }
 
 }  // namespace slabfuzz

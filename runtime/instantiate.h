@@ -5,8 +5,8 @@
 // initialisation, and its failures. Does not own: validation (done before,
 // it yields the ModuleTypes passed in) or executing code (exec.h).
 // Contract: failure is a value, one of: unlinkable (an import is missing or
-// does not match), a trap during initialisation or the start function, or
-// out of fuel. A failed instantiation may leave allocated (unreachable)
+// does not match), a trap during initialisation or the start function, out
+// of fuel, or a heap violation in the start function. A failed instantiation may leave allocated (unreachable)
 // instances in the store, as the spec allows.
 #pragma once
 
@@ -26,10 +26,12 @@ using ImportResolver =
     std::function<std::optional<ExternVal>(std::string_view module, std::string_view name)>;
 
 struct InstantiationFailure {
-  enum class Kind : uint8_t { Unlinkable, Trapped, OutOfFuel };
+  // Violation: the start function's run found a heap violation (a finding).
+  enum class Kind : uint8_t { Unlinkable, Trapped, OutOfFuel, Violation };
   Kind kind = Kind::Unlinkable;
   std::string message;  // "unknown import", "incompatible import type", trap text
   TrapKind trap = TrapKind::Unreachable;  // Trapped
+  std::shared_ptr<const HeapViolation> violation;  // Violation
 };
 
 // `module` must have been validated against `executor.store().types`, giving

@@ -46,6 +46,37 @@ CanonTypeId Store::internFuncType(std::span<const ValType> params,
   return types.intern(synthetic, group, earlier);
 }
 
+void Store::forEachRoot(RootVisitor& visitor) {
+  const HeapType func_top = HeapType::abstract(HeapType::Func);
+  // Only references are visited; a global's type says whether it holds one.
+  // Globals of instances that failed to instantiate are visited too: they
+  // may be reachable through an import already made by another instance.
+  for (GlobalInst& g : globals) {
+    if (!g.type.isRef()) continue;
+    Ref r = g.value.ref();
+    visitor.visit(r);
+    g.value = Value::ref(r);
+  }
+  for (TableInst& t : tables) {
+    // A function table holds only function references and nulls, never a
+    // heap id (funcrefs become side-table ids only inside GC objects), so a
+    // 10-million-entry funcref table costs a collection nothing.
+    if (types.top(t.elem.heapType()) == func_top) continue;
+    for (Ref& r : t.elems) visitor.visit(r);
+  }
+  for (const std::unique_ptr<Instance>& inst : instances) {
+    for (size_t i = 0; i < inst->elems.size(); ++i) {
+      // As for tables: segments of functions hold no heap ids. The
+      // segment's type is in the module's type space.
+      if (i < inst->module->elems.size() &&
+          inst->types.top(inst->module->elems[i].type.heapType()) == func_top)
+        continue;
+      for (Ref& r : inst->elems[i]) visitor.visit(r);
+    }
+  }
+  for (Ref& r : host_roots) visitor.visit(r);
+}
+
 const ExternVal* Instance::findExport(std::string_view name) const {
   for (const auto& [n, v] : exports) {
     if (n == name) return &v;

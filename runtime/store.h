@@ -104,6 +104,15 @@ class Store {
   std::deque<MemoryInst> memories;
   std::deque<GlobalInst> globals;
   std::vector<std::unique_ptr<Instance>> instances;
+  // References the host or the oracle holds across calls (a result it keeps
+  // to pass back later): roots, like globals. Whoever pushes one pops it.
+  std::vector<Ref> host_roots;
+
+  // The store's part of the collector's roots (DESIGN.md "Heap"): every
+  // reference-typed global, every table element, every element segment not
+  // yet dropped (passive ones are read by table.init and array.new_elem),
+  // and host_roots. Frames are the executor's part (Executor::roots()).
+  void forEachRoot(RootVisitor& visitor);
 
   // Registers a host function of canonical type `type`; returns its address.
   FuncAddr addHostFunction(CanonTypeId type, HostFunction fn, std::string name);

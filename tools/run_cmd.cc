@@ -32,6 +32,15 @@ namespace {
 // A run that a resource limit of ours (fuel, call depth, heap, memory) cut
 // short: it ran, but proves nothing about the module.
 constexpr int kExitInconclusive = 3;
+// The heap found a reference gone wrong (heap/violation.h): a finding.
+constexpr int kExitViolation = 4;
+
+// Reports a heap violation (its readable form on stderr) and gives the exit
+// status that says "finding".
+int reportViolation(const std::string& file, const HeapViolation& v) {
+  fmt::print(stderr, "{}: heap violation\n{}\n", file, v.describe());
+  return kExitViolation;
+}
 
 struct RunOptions {
   std::string file;
@@ -138,6 +147,10 @@ int run(const RunOptions& opts) {
       case InstantiationFailure::Kind::OutOfFuel:
         printLine("[out of fuel]");
         return kExitInconclusive;
+      case InstantiationFailure::Kind::Violation:
+        printLine(FuzzingSupport::describeFailure(Outcome{Outcome::Kind::Violation, {}, {}, {}, f.violation}));
+        std::fflush(stdout);
+        return reportViolation(file, *f.violation);
     }
   }
   Instance* instance = inst.value();
@@ -151,6 +164,7 @@ int run(const RunOptions& opts) {
   if (opts.invoke.empty()) {
     FuzzExecSummary summary = fuzzing.runExports(exec);
     std::fflush(stdout);
+    if (summary.violation) return reportViolation(file, *summary.violation);
     return summary.inconclusive ? kExitInconclusive : kExitOk;
   }
 
@@ -179,6 +193,10 @@ int run(const RunOptions& opts) {
   Outcome o = exec.invoke(ext->func, args);
   if (!o.ok()) {
     printLine(FuzzingSupport::describeFailure(o));
+    if (o.kind == Outcome::Kind::Violation) {
+      std::fflush(stdout);
+      return reportViolation(file, *o.violation);
+    }
     bool resource =
         o.kind == Outcome::Kind::OutOfFuel || (isResourceTrap(o.trap) && !isJsException(o));
     return resource ? kExitInconclusive : kExitOk;
@@ -204,7 +222,9 @@ void addRunCommand(CLI::App& app, int* exit_code) {
       "unsupported or failed to instantiate (unlinkable, or a trap in initialisation);\n"
       "2 usage error, unreadable file, unknown export or bad argument;\n"
       "3 inconclusive: a limit of ours (--fuel, --max-depth, --max-heap, memory)\n"
-      "ended a call, so the run says nothing about the module.");
+      "ended a call, so the run says nothing about the module;\n"
+      "4 finding: the heap found a reference gone wrong (a slab id that does not\n"
+      "resolve, a broken heap invariant), described on stderr.");
   cmd->add_option("file", opts->file, "module file (.wasm)")->required();
   cmd->add_option("--invoke", opts->invoke,
                   "call only this export, with the positional ARGS as arguments");

@@ -74,6 +74,13 @@ FuzzingSupport::FuzzingSupport(Store& store, LogSink sink) : store_(store), sink
     t->elems[args[0].u32()] = args[1].ref();
     return Outcome::returned({});
   });
+  // gc(): a collection now (slabfuzz's own import, not Binaryen's: modules
+  // that use it run only on engines that provide it). A violation the
+  // collection finds ends the run as a finding.
+  hostFunc("gc", {}, {}, [](Executor& exec, std::span<const Value>) {
+    if (!exec.collectGarbage()) return Outcome::violated(*exec.store().heap->violation());
+    return Outcome::returned({});
+  });
   // sleep(ms, id) does not sleep: it returns the id.
   hostFunc("sleep", {i32, i32}, {i32},
            [](Executor&, std::span<const Value> args) { return Outcome::returned({args[1]}); });
@@ -166,6 +173,12 @@ Outcome FuzzingSupport::callFuncAsJs(Executor& exec, Ref func) {
 
 std::string FuzzingSupport::describeFailure(const Outcome& outcome) {
   if (outcome.kind == Outcome::Kind::OutOfFuel) return "[out of fuel]";
+  if (outcome.kind == Outcome::Kind::Violation) {
+    // Ours alone (no other engine has a slab heap): the distinct prefix
+    // keeps it out of comparisons with Binaryen and V8.
+    return fmt::format("{} heap violation {} at {}", kSlabfuzzLinePrefix,
+                       outcome.violation->signatureKind(), outcome.violation->site);
+  }
   if (isJsException(outcome)) return "[exception thrown: imported-js-tag jserror]";
   // Resource traps are Binaryen's "host limit" class: inconclusive.
   if (isResourceTrap(outcome.trap))
@@ -211,6 +224,11 @@ FuzzExecSummary FuzzingSupport::runExports(Executor& exec) {
       continue;
     }
     sink_(describeFailure(o));
+    if (o.kind == Outcome::Kind::Violation) {
+      // The heap is no longer meaningful: nothing after this proves anything.
+      summary.violation = o.violation;
+      break;
+    }
     if (o.kind == Outcome::Kind::OutOfFuel || isResourceTrap(o.trap)) {
       summary.inconclusive = true;
     } else if (isJsException(o)) {

@@ -3,7 +3,8 @@
 // `wasm-opt --fuzz-exec-before` (Binaryen 132), and the two logs compare
 // line for line (DESIGN.md "Oracle").
 // Owns: the imports -ttf emits (log-i32/i64/f32/f64/anyref/funcref/externref,
-// call-export(-catch), call-ref(-catch), table-get/set, sleep, and the
+// call-export(-catch), call-ref(-catch), table-get/set, sleep, slabfuzz's own
+// `gc` (a collection now), and the
 // synthesised immutable externref globals), the text of every log line, and
 // the export-calling loop. Does not own: running code (exec.h), linking
 // (instantiate.h) or comparing logs (oracle/).
@@ -19,6 +20,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,6 +39,9 @@ using LogSink = std::function<void(std::string_view line)>;
 // Outcome::detail of the exception fuzzing-support throws (Binaryen's
 // js-tag exception with its 0xbad "jserror" payload).
 inline constexpr std::string_view kJsExceptionDetail = "jserror";
+// The prefix of log lines only slabfuzz writes (heap violations, digests,
+// verifier reports): compared only between slabfuzz's own configurations.
+inline constexpr std::string_view kSlabfuzzLinePrefix = "[slabfuzz]";
 bool isJsException(const Outcome& outcome);
 
 // What one --fuzz-exec run observed, for exit codes and the oracle.
@@ -48,6 +53,9 @@ struct FuzzExecSummary {
   // the run proves nothing about the module (Binaryen's "host limit", whose
   // results it ignores in comparisons).
   bool inconclusive = false;
+  // A heap violation ended the run (a finding); the exports after it were
+  // not called.
+  std::shared_ptr<const HeapViolation> violation;
 };
 
 class FuzzingSupport {

@@ -87,6 +87,7 @@ std::string describeOutcome(const Outcome& o) {
       return fmt::format("trapped: {}{}", trapMessage(o.trap),
                          o.detail.empty() ? "" : " (" + o.detail + ")");
     case Outcome::Kind::OutOfFuel: return "ran out of fuel (hang?)";
+    case Outcome::Kind::Violation: return "heap violation:\n" + o.violation->describe();
   }
   return "?";
 }

@@ -216,8 +216,11 @@ bool Executor::Impl::refMatchesSlow(Ref r, uint32_t ht_bits, bool nullable) cons
     return t == ht.index() || store.types.isSubtype(t, ht.index());
   }
   switch (ht.abstractKind()) {
+    // Every non-null value of the hierarchy. Host values belong to both
+    // (any.convert_extern keeps the bits); functions to neither (only a
+    // host caller could offer one here: Executor::invoke's check).
     case HeapType::Any:
-    case HeapType::Extern: return true;  // every non-null value of the hierarchy
+    case HeapType::Extern: return !r.isFunc();
     case HeapType::Eq: return r.isI31() || r.isObject();
     case HeapType::I31: return r.isI31();
     case HeapType::Struct:

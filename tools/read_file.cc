@@ -7,6 +7,9 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <string_view>
+
+#include "text/wat.h"
 
 namespace slabfuzz {
 
@@ -30,6 +33,18 @@ std::variant<std::vector<uint8_t>, FileError> readFileCapped(const std::string& 
   }
   if (std::ferror(f.get())) return FileError{fmt::format("read error: {}", std::strerror(errno))};
   return bytes;
+}
+
+std::variant<std::vector<uint8_t>, FileError, Error> readModuleFile(const std::string& path,
+                                                                    uint64_t max_bytes) {
+  auto read = readFileCapped(path, max_bytes);
+  if (auto* fe = std::get_if<FileError>(&read)) return *fe;
+  auto& bytes = std::get<std::vector<uint8_t>>(read);
+  if (!looksLikeWat(bytes)) return std::move(bytes);
+  std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  auto assembled = assembleWat(text);
+  if (!assembled.ok()) return assembled.error();
+  return std::move(assembled.value());
 }
 
 }  // namespace slabfuzz

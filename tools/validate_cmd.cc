@@ -35,10 +35,15 @@ struct Verdict {
 
 Verdict checkFile(const std::string& path) {
   Verdict v{path, "valid", std::nullopt, {}};
-  auto read = readFileCapped(path, kMaxModuleSize);
+  auto read = readModuleFile(path, kMaxModuleSize);
   if (auto* fe = std::get_if<FileError>(&read)) {
     v.status = "io-error";
     v.io_message = fe->message;
+    return v;
+  }
+  if (auto* text_error = std::get_if<Error>(&read)) {
+    v.error = *text_error;
+    v.status = std::string(categoryName(v.error->category()));
     return v;
   }
   const auto& bytes = std::get<std::vector<uint8_t>>(read);
@@ -95,7 +100,7 @@ void addValidateCommand(CLI::App& app, int* exit_code) {
       "Decode and validate WebAssembly modules.\n"
       "Exit status: 0 all valid; 1 some module malformed, invalid or using an\n"
       "unsupported feature; 2 usage error or a file that could not be read.");
-  cmd->add_option("files", opts->files, "module files (.wasm)")->required();
+  cmd->add_option("files", opts->files, "module files (.wasm, or .wat text)")->required();
   cmd->add_flag("--json", opts->json, "print one JSON array of verdicts");
   cmd->add_flag("-q,--quiet", opts->quiet, "print only problems");
   cmd->callback([opts, exit_code] { *exit_code = run(*opts); });

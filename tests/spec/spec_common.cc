@@ -10,6 +10,7 @@
 
 #include "runtime/decode.h"
 #include "runtime/validate.h"
+#include "text/wat.h"
 
 #ifndef SLABFUZZ_SPEC_DEFAULT_DIR
 #define SLABFUZZ_SPEC_DEFAULT_DIR "../shared/spec-tests"
@@ -45,9 +46,20 @@ Options::Options()
       prefer_wabt(SLABFUZZ_SPEC_PREFER_WABT) {}
 
 void addOptions(CLI::App& app, Options& options) {
+  app.add_option("--converter", options.converter,
+                 "What converts text modules: slabfuzz (our assembler, the default; no Node "
+                 "needed) or binaryen (Binaryen on Node, wabt as the fallback)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, Converter>{{"slabfuzz", Converter::Slabfuzz},
+                                           {"binaryen", Converter::Binaryen}},
+          CLI::ignore_case));
   app.add_flag("--validate-only", options.validate_only,
                "Only decode and validate every module and judge assert_invalid and "
                "assert_malformed; instantiate and run nothing (ctest: spec.validate)");
+  app.add_option("--config", options.config,
+                 "Engine configuration to execute on (oracle/config.h: ref, slab, slab-zeal, "
+                 "slab-random[:SEED], slab-conservative, slab-small)")
+      ->capture_default_str();
   app.add_option("--filter", options.filter, "Only scripts whose path contains this substring");
   app.add_flag("--verbose", options.verbose, "Print every skipped check, not only the reasons");
   app.add_option("--spec-dir", options.spec_dir,
@@ -61,11 +73,12 @@ void addOptions(CLI::App& app, Options& options) {
   app.add_option("--cache-dir", options.cache_dir,
                  "Where converted modules are cached (empty: no cache)")
       ->capture_default_str();
-  app.add_option("--skip-list", options.skip_list, "The skip list (not read with --validate-only)")
+  app.add_option("--skip-list", options.skip_list,
+                 "The skip list (binaryen route: not read with --validate-only)")
       ->capture_default_str();
   app.add_option("--prefer-wabt", options.prefer_wabt,
-                 "Scripts whose texts wabt converts first, because Binaryen converts them "
-                 "wrongly (not read with --validate-only)")
+                 "Binaryen route: scripts whose texts wabt converts first, because Binaryen "
+                 "converts them wrongly (not read with --validate-only)")
       ->capture_default_str();
 }
 
@@ -91,7 +104,7 @@ std::vector<fs::path> findScripts(const fs::path& dir) {
 
 // --- the skip list -----------------------------------------------------------
 
-SkipList SkipList::load(const std::string& path) {
+SkipList SkipList::load(const std::string& path, bool binaryen_route) {
   SkipList list;
   std::ifstream in(path);
   if (!in) {
@@ -104,6 +117,16 @@ SkipList SkipList::load(const std::string& path) {
     ++number;
     size_t start = line.find_first_not_of(" \t");
     if (start == std::string::npos || line[start] == '#') continue;
+    // `[binaryen] PATH...`: a conversion problem of the binaryen route only.
+    constexpr std::string_view kBinaryenOnly = "[binaryen]";
+    if (std::string_view(line).substr(start).starts_with(kBinaryenOnly)) {
+      if (!binaryen_route) continue;
+      start = line.find_first_not_of(" \t", start + kBinaryenOnly.size());
+      if (start == std::string::npos) {
+        list.error = fmt::format("{}:{}: an entry needs a path", path, number);
+        return list;
+      }
+    }
     size_t end = line.find_first_of(" \t", start);
     std::string where = line.substr(start, end - start);
     size_t reason_at = end == std::string::npos ? end : line.find_first_not_of(" \t", end);
@@ -121,6 +144,15 @@ SkipList SkipList::load(const std::string& path) {
     }
   }
   return list;
+}
+
+Judgement enforceSkipPolicy(const Options& options, Judgement j) {
+  if (options.converter != Converter::Slabfuzz || j.verdict != Verdict::Skip) return j;
+  if (j.detail.starts_with(kOutOfScopePrefix) || j.detail == kNeedsSkippedModule ||
+      j.detail.starts_with(kSkipListPrefix))
+    return j;
+  return fail("skipped without a skip-list entry: {}{}", j.detail,
+              j.note.empty() ? "" : " [" + j.note + "]");
 }
 
 // --- judgements and per-file bookkeeping -------------------------------------
@@ -178,7 +210,8 @@ std::string_view formName(ModuleForm form) {
 
 // Text modules go into the conversion batch; text malformations are never
 // converted (slabfuzz reads binaries, and Binaryen would refuse them anyway).
-bool needsConversion(const wast::Command& cmd) {
+bool needsConversion(const Options& options, const wast::Command& cmd) {
+  if (options.converter != Converter::Binaryen) return false;
   if (!cmd.module || cmd.module->form == ModuleForm::Binary) return false;
   return cmd.kind != CommandKind::AssertMalformed;
 }
@@ -210,7 +243,7 @@ std::vector<FileResult> loadScripts(const fs::path& spec_dir, const std::vector<
     }
     file.script = std::move(parsed.value());
     for (const wast::Command& cmd : file.script->commands) {
-      if (needsConversion(cmd)) {
+      if (needsConversion(options, cmd)) {
         file.conversions.push_back(texts->size());
         texts->push_back(cmd.module->wat());
       } else {
@@ -224,6 +257,7 @@ std::vector<FileResult> loadScripts(const fs::path& spec_dir, const std::vector<
 Result<Converters, int> startConverters(const Options& options,
                                         const std::vector<std::string>& texts) {
   Converters out;
+  if (options.converter == Converter::Slabfuzz) return out;  // our assembler needs nothing
   auto worker = CachedWorker::start({options.node, options.worker, options.cache_dir, {}});
   if (!worker.ok()) {
     // Only a missing node is a reason to skip; a node that cannot run the
@@ -294,6 +328,7 @@ ModuleBytes ModuleJudge::bytesOf(const wast::ModuleDef& module, Expect expect, s
     out.bytes = module.bytes;
     return out;
   }
+  if (!worker_) return assembled(module, expect);
   if (expect == Expect::Malformed) {
     out.skip = skip(kTextMalformed);
     return out;
@@ -334,10 +369,32 @@ ModuleBytes ModuleJudge::bytesOf(const wast::ModuleDef& module, Expect expect, s
   return out;
 }
 
+ModuleBytes ModuleJudge::assembled(const wast::ModuleDef& module, Expect expect) {
+  ModuleBytes out;
+  out.source = Source::Slabfuzz;
+  auto bytes = assembleWat(module.wat());
+  if (bytes.ok()) {
+    out.bytes = std::move(bytes.value());
+    return out;
+  }
+  const Error& e = bytes.error();
+  if (e.category() == ErrorCategory::Unsupported) {
+    out.skip = skip(kOutOfScopePrefix + e.message, e.context);
+  } else if (expect == Expect::Malformed) {
+    out.skip = pass();
+  } else {
+    out.skip = fail("expected {}; the assembler said the text is malformed: {}",
+                    expect == Expect::Valid ? "a valid module" : "an invalid module", e.message);
+  }
+  out.skip->converter = converterName(Source::Slabfuzz);
+  return out;
+}
+
 std::string ModuleJudge::converterName(Source source) const {
   switch (source) {
     case Source::Binary: return {};
-    case Source::Binaryen: return "Binaryen " + worker_.binaryenVersion();
+    case Source::Slabfuzz: return "slabfuzz assembler";
+    case Source::Binaryen: return "Binaryen " + worker_->binaryenVersion();
     case Source::Wabt: return "wabt " + wabt_->version();
   }
   return {};
@@ -348,7 +405,7 @@ Result<Judgement, WorkerError> ModuleJudge::judgeAnswer(const wast::Command& cmd
                                                         const ModuleBytes& bytes) {
   auto judged = [&]() -> Result<Judgement, WorkerError> {
     if (ours && ours->category() == ErrorCategory::Unsupported) {
-      return skip("out of scope: " + ours->message);
+      return skip(kOutOfScopePrefix + ours->message);
     }
     const std::string expected = expect == Expect::Valid ? std::string("a valid module")
                                  : expect == Expect::Invalid
@@ -361,13 +418,15 @@ Result<Judgement, WorkerError> ModuleJudge::judgeAnswer(const wast::Command& cmd
     const ErrorCategory wanted =
         expect == Expect::Malformed ? ErrorCategory::Malformed : ErrorCategory::Invalid;
     const bool by_wabt = bytes.source == Source::Wabt;
+    // Our own bytes (as written, or from our assembler) have no one else to blame.
+    const bool ours_alone = bytes.source == Source::Binary || bytes.source == Source::Slabfuzz;
 
     if (expect == Expect::Valid) {
       if (!ours) return pass();
-      if (bytes.source == Source::Binary) return fail("expected {}; we said {}", expected, said);
+      if (ours_alone) return fail("expected {}; we said {}", expected, said);
       // A converter may write a binary that is not what the text meant; if
       // V8 rejects that binary too, the fault is the conversion's, not ours.
-      auto v8 = worker_.validate(bytes.bytes);
+      auto v8 = worker_->validate(bytes.bytes);
       if (!v8.ok()) return v8.error();
       if (!v8->valid) {
         return skip(by_wabt ? kWabtBrokeModule : kConversionBrokeModule,
@@ -377,15 +436,20 @@ Result<Judgement, WorkerError> ModuleJudge::judgeAnswer(const wast::Command& cmd
     }
 
     // Expect::Invalid or Expect::Malformed from here on.
+    if (bytes.source == Source::Slabfuzz && expect == Expect::Malformed) {
+      // The text is the malformed thing: our assembler must have refused it.
+      return fail("expected {}; the assembler accepted the text{}", expected,
+                  ours ? "; then we said " + said : "");
+    }
     if (ours && ours->category() == wanted) return pass();
-    if (bytes.source == Source::Binary) {
+    if (ours_alone) {
       if (ours) return fail("wrong category: expected {}; we said {}", expected, said);
       return fail("expected {}; we accepted it", expected);
     }
     // An invalid text module: Binaryen's writer may have dropped the very
     // code that made it invalid (dead code after `unreachable`, for one).
     // V8 decides whether the binary we judged still carries the error.
-    auto v8 = worker_.validate(bytes.bytes);
+    auto v8 = worker_->validate(bytes.bytes);
     if (!v8.ok()) return v8.error();
     std::string v8_said = v8->valid ? "V8 accepts it" : "V8 rejects it: " + v8->message;
     if (!ours) {
@@ -456,6 +520,12 @@ int printTotals(const Options& options, size_t scripts, double seconds, const To
   if (!reasons.empty()) fmt::print("\nskip reasons:\n");
   for (const auto& [reason, count] : reasons) fmt::print("  {:6}  {}\n", count, reason);
 
+  if (!converters.worker) {
+    fmt::print("\n{} scripts, {} checks in {:.1f} s; texts assembled by slabfuzz's assembler\n",
+               scripts, totals.passed + totals.failed + totals.skipped, seconds);
+    printTotalLine(options, totals.passed, totals.failed, totals.skipped);
+    return totals.failed == 0 ? 0 : 1;
+  }
   const CachedWorker& worker = *converters.worker;
   const CachedWorker::Stats& stats = worker.stats();
   fmt::print(

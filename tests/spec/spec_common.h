@@ -1,10 +1,12 @@
 // What spec_run's two modes share: the options and their defaults, finding
-// and reading the scripts, the skip list, the converters (Binaryen in the
-// Node worker, wabt as the fallback), the judgement of a module against what
+// and reading the scripts, the skip list, the converters (by default our own
+// assembler, text/wat.h; with `--converter binaryen`, Binaryen in the Node
+// worker with wabt as the fallback), the judgement of a module against what
 // its command expects (valid, invalid, malformed) with V8 deciding when a
-// conversion may be at fault, and the per-file and total report.
+// Binaryen/wabt conversion may be at fault, and the per-file and total report.
 // Does not own: executing anything (spec_run.cc), reading scripts
-// (wast.h), the converters themselves (cached_worker.h, wabt_converter.h).
+// (wast.h), the converters themselves (text/wat.h, cached_worker.h,
+// wabt_converter.h).
 // Contract: every skip carries a reason; the last line of a run is always
 // `NAME: N passed, N failed, N skipped`.
 #pragma once
@@ -33,7 +35,13 @@ namespace slabfuzz::spec {
 
 namespace fs = std::filesystem;
 
-constexpr int kExitSkip = 77;  // ctest's SKIP_RETURN_CODE: no suite or no node
+constexpr int kExitSkip = 77;  // ctest's SKIP_RETURN_CODE: no suite, or no node (binaryen route)
+
+// The skips allowed without a skip-list entry on the default route: a
+// feature out of scope, and its consequence.
+inline constexpr const char* kOutOfScopePrefix = "out of scope: ";
+inline constexpr const char* kNeedsSkippedModule = "needs a module that was skipped";
+inline constexpr const char* kSkipListPrefix = "skip list: ";
 
 // Reasons that recur, spelled once so that they aggregate.
 inline constexpr const char* kTextMalformed =
@@ -55,7 +63,14 @@ inline constexpr const char* kWabtNotWellFormed =
 
 // --- options -----------------------------------------------------------------
 
+// Which tool turns text modules into binaries.
+enum class Converter : uint8_t {
+  Slabfuzz,  // our assembler (text/wat.h): text malformations judged, no Node needed
+  Binaryen,  // Binaryen 132 in the Node worker, wabt's wat2wasm as the fallback
+};
+
 struct Options {
+  Converter converter = Converter::Slabfuzz;
   std::string spec_dir;               // empty: $SLABFUZZ_SPEC_DIR, else the built-in default
   std::string node;                   // Defaults to the pinned node of the source tree.
   std::string worker;                 // Defaults to scripts/js/spec_worker.mjs.
@@ -67,9 +82,12 @@ struct Options {
   bool verbose = false;
   // Decode and validate every module-bearing command, judge assert_invalid
   // and assert_malformed; instantiate and execute nothing (ctest:
-  // spec.validate). The skip list and prefer-wabt list name execution
-  // problems and are not read.
+  // spec.validate). The prefer-wabt list (binaryen route) is not read; the
+  // skip list is read on the default route only.
   bool validate_only = false;
+  // The engine configuration modules run under (oracle/config.h): the heap
+  // and the stack maps. Defaults to "ref" (the reference heap).
+  std::string config = "ref";
 
   Options();
   // "spec.validate" or "spec.run": the prefix of the report's fixed lines.
@@ -85,7 +103,9 @@ std::vector<fs::path> findScripts(const fs::path& dir);
 // --- the skip list -----------------------------------------------------------
 
 // tests/spec/skip-list.txt: `PATH[:LINE]  reason...`, PATH relative to the
-// suite directory; without LINE the whole script is skipped. The same
+// suite directory; without LINE the whole script is skipped. An entry
+// written `[binaryen] PATH[:LINE] reason...` applies to the binaryen route
+// only (a conversion problem of Binaryen or wabt). The same
 // format lists, in tests/spec/prefer-wabt.txt, the scripts whose texts
 // Binaryen converts wrongly (with the reason) and wabt converts first.
 struct SkipList {
@@ -93,7 +113,7 @@ struct SkipList {
   std::map<std::pair<std::string, uint32_t>, std::string> lines;  // (path, line) -> reason
   std::string error;
 
-  static SkipList load(const std::string& path);
+  static SkipList load(const std::string& path, bool binaryen_route);
 };
 
 // --- judgements and per-file bookkeeping -------------------------------------
@@ -113,6 +133,10 @@ template <typename... Args>
 Judgement fail(fmt::format_string<Args...> format, Args&&... args) {
   return {Verdict::Fail, fmt::format(format, std::forward<Args>(args)...), {}, {}};
 }
+
+// The default route's skip policy: a skip that is neither out of scope, nor
+// its consequence, nor from the skip list becomes a failure.
+Judgement enforceSkipPolicy(const Options& options, Judgement j);
 
 struct Failure {
   std::string text;  // "line N (...): ..."
@@ -144,8 +168,9 @@ std::vector<FileResult> loadScripts(const fs::path& spec_dir, const std::vector<
                                     const Options& options, const SkipList* skipped,
                                     std::vector<std::string>* texts);
 
-// The converters, started. `broken` is not ok when the run must end: the
-// exit status (77 when node is missing), with the report's lines printed.
+// The converters, started (none on the default route). Not ok when the run
+// must end: the exit status (77 when node is missing), with the report's
+// lines printed.
 struct Converters {
   std::unique_ptr<CachedWorker> worker;
   std::vector<Conversion> binaryen;  // the batch, in `loadScripts` order
@@ -160,7 +185,7 @@ Result<Converters, int> startConverters(const Options& options,
 enum class Expect : uint8_t { Valid, Invalid, Malformed };
 
 // Where the bytes we judge came from.
-enum class Source : uint8_t { Binary, Binaryen, Wabt };
+enum class Source : uint8_t { Binary, Slabfuzz, Binaryen, Wabt };
 
 // What a command expects of its module, if it has one to judge.
 std::optional<Expect> expectationOf(const wast::Command& cmd);
@@ -177,13 +202,18 @@ std::optional<Error> decodeAndValidate(std::span<const uint8_t> bytes);
 
 class ModuleJudge {
  public:
+  // `worker` null: our assembler converts every text (the default route).
   // `wabt` may be null: Binaryen is then the only converter.
-  ModuleJudge(CachedWorker& worker, const std::vector<Conversion>& binaryen, WabtConverter* wabt)
+  ModuleJudge(CachedWorker* worker, const std::vector<Conversion>& binaryen, WabtConverter* wabt)
       : worker_(worker), binaryen_(binaryen), wabt_(wabt) {}
 
-  // The bytes of `module`: a text is converted by Binaryen (the batch entry
-  // `conversion`), and where Binaryen refuses it, by wabt; `prefer_wabt`
-  // asks wabt first. A text-form assert_malformed is never converted.
+  // The bytes of `module`. Default route: a text or quote is assembled by
+  // text/wat.h; when the assembler rejects it, `skip` holds the verdict
+  // (a pass for an expected malformation, a skip when out of scope, else a
+  // failure). Binaryen route: a text is converted by Binaryen (the batch
+  // entry `conversion`), and where Binaryen refuses it, by wabt;
+  // `prefer_wabt` asks wabt first; a text-form assert_malformed is never
+  // converted.
   ModuleBytes bytesOf(const wast::ModuleDef& module, Expect expect, size_t conversion,
                       bool prefer_wabt);
 
@@ -200,11 +230,13 @@ class ModuleJudge {
   Result<Judgement, WorkerError> judge(const wast::Command& cmd, Expect expect, size_t conversion,
                                        bool prefer_wabt);
 
-  // "Binaryen 132.0.0", "wabt 1.0.32", or empty for a binary.
+  // "slabfuzz assembler", "Binaryen 132.0.0", "wabt 1.0.32", or empty for a binary.
   std::string converterName(Source source) const;
 
  private:
-  CachedWorker& worker_;
+  ModuleBytes assembled(const wast::ModuleDef& module, Expect expect);
+
+  CachedWorker* worker_;
   const std::vector<Conversion>& binaryen_;
   WabtConverter* wabt_;
 };

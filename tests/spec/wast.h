@@ -3,7 +3,8 @@
 // Owns: tokenising scripts (`;;` and nested `(; ;)` comments, strings with
 // every escape, annotations as ordinary lists) and turning each top-level form
 // into a `Command` with its source line. Does not own: the module text format.
-// A text module is kept as source text for a converter (the Node worker),
+// A text module is kept as source text for a converter (our assembler,
+// text/wat.h, or on the binaryen route the Node worker),
 // and action arguments and expected results are kept as S-expressions for
 // whoever executes them. Contract: any input yields a Script or a ParseError
 // with line and column; nothing crashes, and nothing is read past the input.

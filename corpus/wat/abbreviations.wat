@@ -1,0 +1,23 @@
+;; Seed for wat_fuzzer: inline imports/exports, implicit types, table with
+;; inline elements, memory with inline data, every element-segment form.
+(module
+  (type $sig (func (param i32) (result i32)))
+  (import "spectest" "print_i32" (func $print (param i32)))
+  (func $id (export "id") (type $sig) (local.get 0))
+  (func $twice (param $x i32) (result i32) (i32.add (local.get $x) (local.get $x)))
+  (table $t (export "t") funcref (elem $id $twice))
+  (table $u 2 (ref null func))
+  (memory (export "m") (data "hello" "\00\ff"))
+  (global $g (mut i32) (i32.const -0x8000_0000))
+  (elem (i32.const 0) $id)
+  (elem $p func $id $twice)
+  (elem $e funcref (ref.func $id) (item ref.null func))
+  (elem declare func $twice)
+  (elem (table $u) (offset (i32.const 1)) (ref null func) (item (ref.func $twice)))
+  (data $d "\de\ad")
+  (func (export "run") (param i32) (result i32)
+    (block $out (result i32)
+      (drop (br_if $out (i32.const 1) (i32.eqz (local.get 0))))
+      (call_indirect $t (type $sig) (local.get 0) (i32.const 1))))
+  (start $start)
+  (func $start (drop (f32.const 0x1.fffffep127)) (call $print (i32.const 0))))

@@ -18,7 +18,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
+
+#include "runtime/liveness.h"
 
 namespace slabfuzz {
 
@@ -128,9 +132,14 @@ std::optional<FusedBranch> fusedBranchOf(IrOp cmp) {
 
 class FunctionCompiler {
  public:
-  FunctionCompiler(const Module& m, const ModuleTypes& types, uint32_t defined_index,
-                   CompiledFunction& out)
-      : m_(m), types_(types), fn_(m.functions[defined_index]), out_(out) {}
+  FunctionCompiler(const Module& m, const ModuleTypes& types, const CompileOptions& options,
+                   uint32_t defined_index, CompiledFunction& out)
+      : m_(m),
+        types_(types),
+        options_(options),
+        fn_(m.functions[defined_index]),
+        func_index_(m.num_imported_funcs + defined_index),
+        out_(out) {}
 
   void run();
 
@@ -207,23 +216,30 @@ class FunctionCompiler {
     return canon(pos);
   }
 
-  // Safepoints: the reference operand slots below stack height `height`
-  // (reference locals are in every map), as a bitset of ceil(height / 64)
-  // words appended to map_words_; repacked to a fixed width at the end.
-  void recordSafepoint(uint32_t at, uint32_t height) {
-    uint32_t words = (height + 63) / 64;
+  // Safepoints: which operand positions below `typed_height` (the height
+  // while the instruction reads its operands) hold references, as a bitset
+  // of ceil(typed_height / 64) words appended to map_words_. The
+  // conservative map keeps those below `height` (the height it leaves to
+  // its caller: below a call's arguments); the precise one keeps the live
+  // ones (buildStackMaps). Charged to the module's budget until the maps
+  // are built.
+  void recordSafepoint(uint32_t at, uint32_t height, uint32_t typed_height) {
+    uint32_t words = (typed_height + 63) / 64;
     if (*budget_ < words + 1) {
       budget_exceeded_ = true;
       return;
     }
     *budget_ -= words + 1;
+    pending_charge_ += words + 1;
     size_t base = map_words_.size();
     map_words_.resize(base + words, 0);
-    for (uint32_t i = 0; i < height; ++i) {
+    for (uint32_t i = 0; i < typed_height; ++i) {
       if (stack_[i].ref) map_words_[base + i / 64] |= uint64_t{1} << (i % 64);
     }
-    safepoints_.push_back({at, static_cast<uint32_t>(base), words});
+    safepoints_.push_back({at, static_cast<uint32_t>(base), height, typed_height});
   }
+  void buildStackMaps();
+  [[noreturn]] void mapBug(const char* what, uint32_t pc, uint32_t slot) const;
 
   void setStack(uint32_t height, const std::vector<ValType>& types) {
     stack_.resize(height);
@@ -345,7 +361,7 @@ class FunctionCompiler {
   void allocate(IrOp op, uint32_t n, uint32_t b, uint32_t c = 0) {
     uint32_t base = baseOperands(n);
     uint32_t at = emit(op, base, b, c);
-    recordSafepoint(at, sp());
+    recordSafepoint(at, sp(), sp());
     stack_.resize(sp() - n);
     pushSlot(true);
   }
@@ -359,7 +375,9 @@ class FunctionCompiler {
 
   const Module& m_;
   const ModuleTypes& types_;
+  const CompileOptions& options_;
   const Function& fn_;
+  uint32_t func_index_;  // in the module's function index space
   CompiledFunction& out_;
   uint32_t num_locals_ = 0;
   std::vector<bool> local_ref_;
@@ -371,11 +389,13 @@ class FunctionCompiler {
   bool dead_ = false;
   uint32_t dead_depth_ = 0;
   struct PendingMap {
-    uint32_t pc, first_word, words;
+    uint32_t pc, first_word, height, typed_height;
   };
   std::vector<PendingMap> safepoints_;
   std::vector<uint64_t> map_words_;
-  uint64_t* budget_ = nullptr;  // words left for this module's maps
+  std::vector<CallSite> calls_;  // every call op, for the liveness pass
+  uint64_t* budget_ = nullptr;   // words left for this module's maps
+  uint64_t pending_charge_ = 0;  // of which the pending maps hold
 
  public:
   void setBudget(uint64_t* budget) { budget_ = budget; }
@@ -415,23 +435,158 @@ void FunctionCompiler::run() {
   }
 
   out_.frame_size = num_locals_ + max_height_ + 1;
-  // Stack maps: reference locals once, operand bitsets at a fixed width.
+  if (!budget_exceeded_) buildStackMaps();
+}
+
+// An internal invariant of the stack maps broken: a compiler bug, never bad
+// input (checked in checking builds only: CONVENTIONS.md rule 10).
+void FunctionCompiler::mapBug(const char* what, uint32_t pc, uint32_t slot) const {
+  std::fprintf(stderr,
+               "slabfuzz: compile: func %u: %s (IR %u, slot %u); `slabfuzz run --dump-ir` shows "
+               "the maps\n",
+               func_index_, what, pc, slot);
+  std::abort();
+}
+
+// Both stack maps of the function from the pending safepoint records and the
+// liveness pass (the representation is described at StackMaps).
+void FunctionCompiler::buildStackMaps() {
   StackMaps& maps = out_.maps;
-  maps.num_locals = num_locals_;
-  maps.locals.assign((num_locals_ + 63) / 64, 0);
-  for (uint32_t i = 0; i < num_locals_; ++i) {
-    if (local_ref_[i]) maps.locals[i / 64] |= uint64_t{1} << (i % 64);
+  const size_t num_sp = safepoints_.size();
+  auto typedAt = [&](const PendingMap& p, uint32_t pos) {
+    return pos < p.typed_height && ((map_words_[p.first_word + pos / 64] >> (pos % 64)) & 1) != 0;
+  };
+  // Slots to run liveness on: every slot that holds a reference at some
+  // safepoint, call arguments included (so that the checks below see
+  // whether liveness keeps them out of the caller's map). The maps' own
+  // slot list is the subset that is in some conservative map.
+  std::vector<uint8_t> typed_ever(max_height_, 0), in_map_ever(max_height_, 0);
+  for (const PendingMap& p : safepoints_) {
+    for (uint32_t pos = 0; pos < p.typed_height; ++pos) {
+      if (!typedAt(p, pos)) continue;
+      typed_ever[pos] = 1;
+      if (pos < p.height) in_map_ever[pos] = 1;
+    }
   }
-  uint32_t width = 0;
-  for (const PendingMap& p : safepoints_) width = std::max(width, p.words);
-  maps.words_per_map = width;
-  // Safepoints are recorded in emission order, which is IR order.
-  maps.safepoints.reserve(safepoints_.size());
-  maps.operands.assign(safepoints_.size() * width, 0);
-  for (size_t i = 0; i < safepoints_.size(); ++i) {
+  std::vector<uint32_t> tracked;
+  constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<uint32_t> map_index;  // tracked index -> index in ref_slots
+  maps.ref_slots.clear();
+  for (uint32_t l = 0; l < num_locals_; ++l) {
+    if (!local_ref_[l]) continue;
+    tracked.push_back(l);
+    map_index.push_back(static_cast<uint32_t>(maps.ref_slots.size()));
+    maps.ref_slots.push_back(l);
+  }
+  const uint32_t num_ref_locals = static_cast<uint32_t>(maps.ref_slots.size());
+  for (uint32_t pos = 0; pos < max_height_; ++pos) {
+    if (!typed_ever[pos]) continue;
+    tracked.push_back(canon(pos));
+    if (in_map_ever[pos]) {
+      map_index.push_back(static_cast<uint32_t>(maps.ref_slots.size()));
+      maps.ref_slots.push_back(canon(pos));
+    } else {
+      map_index.push_back(kNone);
+    }
+  }
+
+  std::vector<uint32_t> sp_pcs(num_sp);
+  for (size_t i = 0; i < num_sp; ++i) sp_pcs[i] = safepoints_[i].pc;
+  LivenessInput li;
+  li.code = out_.code;
+  li.br_tables = out_.br_tables;
+  li.num_results = out_.num_results;
+  li.calls = calls_;
+  li.tracked = tracked;
+  li.safepoints = sp_pcs;
+  li.ignore_back_edges = options_.liveness_ignores_back_edges;
+  const LiveSets live = computeLiveness(li);
+
+  // The pending records give way to the maps in the budget.
+  *budget_ += pending_charge_;
+  pending_charge_ = 0;
+  const uint32_t words = static_cast<uint32_t>((maps.ref_slots.size() + 63) / 64);
+  const uint64_t need =
+      (num_sp + 1) * 2 * uint64_t{words} + (maps.ref_slots.size() + num_sp) / 2 + 2;
+  if (*budget_ < need) {
+    budget_exceeded_ = true;
+    return;
+  }
+  *budget_ -= need;
+  maps.words = words;
+  maps.safepoints = std::move(sp_pcs);
+  maps.bits.assign((num_sp + 1) * 2 * size_t{words}, 0);
+  auto set = [](uint64_t* bits, uint32_t i) { bits[i / 64] |= uint64_t{1} << (i % 64); };
+  auto test = [](const uint64_t* bits, uint32_t i) {
+    return ((bits[i / 64] >> (i % 64)) & 1) != 0;
+  };
+  // Calls f(i) for every bit i >= `from` set in the `n`-word bitset `bits`.
+  auto forEachBit = [](const uint64_t* bits, uint32_t n, uint32_t from, auto&& f) {
+    for (uint32_t w = from / 64; w < n; ++w) {
+      uint64_t word = bits[w];
+      if (w == from / 64) word &= ~uint64_t{0} << (from % 64);
+      for (; word != 0; word &= word - 1) {
+        f(w * 64 + static_cast<uint32_t>(std::countr_zero(word)));
+      }
+    }
+  };
+  // The reference locals come first, in the same order, in `tracked` and in
+  // ref_slots: bits [0, num_ref_locals) of both, a whole-word copy.
+  const uint64_t last_local_mask = (uint64_t{1} << (num_ref_locals % 64)) - 1;
+  auto setRefLocals = [&](uint64_t* bits) {
+    std::fill(bits, bits + num_ref_locals / 64, ~uint64_t{0});
+    if (num_ref_locals % 64) bits[num_ref_locals / 64] |= last_local_mask;
+  };
+  auto copyRefLocals = [&](uint64_t* dst, const uint64_t* src) {
+    std::copy_n(src, num_ref_locals / 64, dst);
+    if (num_ref_locals % 64) dst[num_ref_locals / 64] |= src[num_ref_locals / 64] & last_local_mask;
+  };
+
+  // Entry: conservative = the reference locals; precise = the live
+  // reference parameters (the other locals are null on entry, no roots).
+  // Nothing on the operand stack may be live on entry: it would be read
+  // before anything wrote it.
+  uint64_t* precise = maps.bits.data();
+  uint64_t* conservative = precise + words;
+  setRefLocals(conservative);
+  forEachBit(live.entry.data(), live.words, 0, [&](uint32_t t) {
+    if (SLABFUZZ_CHECKING >= 1 && tracked[t] >= num_locals_) {
+      mapBug("an operand slot is live on entry", 0, tracked[t]);
+    }
+    if (tracked[t] < out_.num_params) set(precise, map_index[t]);
+  });
+
+  for (size_t i = 0; i < num_sp; ++i) {
     const PendingMap& p = safepoints_[i];
-    maps.safepoints.push_back(p.pc);
-    std::copy_n(map_words_.begin() + p.first_word, p.words, maps.operands.begin() + i * width);
+    precise = maps.bits.data() + (i + 1) * 2 * words;
+    conservative = precise + words;
+    setRefLocals(conservative);
+    for (uint32_t r = num_ref_locals; r < maps.ref_slots.size(); ++r) {
+      uint32_t pos = maps.ref_slots[r] - num_locals_;
+      if (pos < p.height && typedAt(p, pos)) set(conservative, r);
+    }
+    const uint64_t* across = live.across.data() + i * live.words;
+    // Live reference locals are reference slots of every map.
+    copyRefLocals(precise, across);
+    forEachBit(across, live.words, num_ref_locals, [&](uint32_t t) {
+      const uint32_t slot = tracked[t];
+      // Live across the safepoint, so in this frame during it: an operand
+      // slot at or above the height the instruction leaves would be a
+      // callee's argument, a used-up operand or garbage, read later.
+      if (SLABFUZZ_CHECKING >= 1 && slot >= num_locals_ && slot - num_locals_ >= p.height) {
+        mapBug("a slot above the stack height is live across a safepoint", p.pc, slot);
+      }
+      // Precise = live and holding a reference here.
+      if (slot >= num_locals_ && !typedAt(p, slot - num_locals_)) return;
+      const uint32_t r = map_index[t];
+      if (r == kNone || !test(conservative, r)) {
+        if (SLABFUZZ_CHECKING >= 1) {
+          mapBug("the precise map is not a subset of the conservative map", p.pc, slot);
+        }
+        return;  // cannot happen with a correct compiler; dropped, not represented
+      }
+      set(precise, r);
+    });
   }
 }
 
@@ -490,9 +645,10 @@ void FunctionCompiler::call(IrOp op, uint32_t a, uint32_t nparams, const FuncTyp
                             uint32_t extra_operand, uint16_t x) {
   uint32_t base = baseOperands(nparams + extra_operand);
   uint32_t at = emit(op, a, base, 0, x);
-  stack_.resize(sp() - nparams - extra_operand);
+  calls_.push_back({at, {nparams, static_cast<uint32_t>(ft.results.size())}});
   // The arguments now belong to the callee's frame (its entry map).
-  recordSafepoint(at, sp());
+  recordSafepoint(at, sp() - nparams - extra_operand, sp());
+  stack_.resize(sp() - nparams - extra_operand);
   for (ValType t : ft.results) pushSlot(t.isRef());
   bool tail = op == IrOp::ReturnCall || op == IrOp::ReturnCallIndirect ||
               op == IrOp::ReturnCallRef;
@@ -687,8 +843,9 @@ void FunctionCompiler::compileInstr(const Instr& in) {
       uint32_t base = baseOperands(np + 1);
       IrOp op = in.op == Opcode::CallIndirect ? IrOp::CallIndirect : IrOp::ReturnCallIndirect;
       uint32_t at = emit(op, canonType(in.a), base, in.b, static_cast<uint16_t>(np));
+      calls_.push_back({at, {np, static_cast<uint32_t>(ft.results.size())}});
+      recordSafepoint(at, sp() - np - 1, sp());
       stack_.resize(sp() - np - 1);
-      recordSafepoint(at, sp());
       for (ValType t : ft.results) pushSlot(t.isRef());
       if (op == IrOp::ReturnCallIndirect) dead_ = true;
       return;
@@ -943,26 +1100,36 @@ bool isSafepoint(IrOp op) {
   }
 }
 
-std::span<const uint64_t> StackMaps::operandsAt(uint32_t pc) const {
+std::span<const uint64_t> StackMaps::mapAt(uint32_t pc, StackMapMode mode) const {
   auto it = std::lower_bound(safepoints.begin(), safepoints.end(), pc);
-  if (it == safepoints.end() || *it != pc) return {};
-  size_t i = static_cast<size_t>(it - safepoints.begin());
-  return {operands.data() + i * words_per_map, words_per_map};
+  size_t m =
+      (it == safepoints.end() || *it != pc) ? 0 : 1 + static_cast<size_t>(it - safepoints.begin());
+  size_t kind = mode == StackMapMode::Precise ? 0 : 1;
+  if (bits.empty()) return {};  // a function whose maps were never built
+  return {bits.data() + (2 * m + kind) * words, words};
 }
 
-std::shared_ptr<const CompiledModule> compileModule(const Module& module,
-                                                    const ModuleTypes& types) {
+bool StackMaps::contains(uint32_t pc, StackMapMode mode, uint32_t slot) const {
+  auto it = std::lower_bound(ref_slots.begin(), ref_slots.end(), slot);
+  if (it == ref_slots.end() || *it != slot) return false;
+  size_t i = static_cast<size_t>(it - ref_slots.begin());
+  std::span<const uint64_t> map = mapAt(pc, mode);
+  return !map.empty() && ((map[i / 64] >> (i % 64)) & 1) != 0;
+}
+
+std::shared_ptr<const CompiledModule> compileModule(const Module& module, const ModuleTypes& types,
+                                                    const CompileOptions& options) {
   auto out = std::make_shared<CompiledModule>();
   out->num_imported_funcs = module.num_imported_funcs;
   out->funcs.resize(module.functions.size());
-  uint64_t budget = kMaxStackMapWords;
+  uint64_t budget = options.max_stack_map_words;
   for (uint32_t i = 0; i < module.functions.size(); ++i) {
-    FunctionCompiler compiler(module, types, i, out->funcs[i]);
+    FunctionCompiler compiler(module, types, options, i, out->funcs[i]);
     compiler.setBudget(&budget);
     compiler.run();
     if (compiler.budget_exceeded_) {
-      out->error = fmt::format("func {}: stack maps exceed {} words",
-                               module.num_imported_funcs + i, kMaxStackMapWords);
+      out->error = fmt::format("func {}: stack maps exceed {} words", module.num_imported_funcs + i,
+                               options.max_stack_map_words);
       out->funcs.clear();
       break;
     }

@@ -7,7 +7,8 @@
 // operand stack height is static, spec 3.3 "Validation algorithm"), every
 // branch target is an IR index with its value moves emitted before it, and
 // every SAFEPOINT (an instruction that may allocate, call or enter the host)
-// has a stack map: the reference-typed slots live at that point.
+// has two stack maps: every reference-typed slot, and those of them live at
+// that point (backward liveness over the IR, runtime/liveness.h).
 #pragma once
 
 #include <bit>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "runtime/module.h"
+#include "runtime/stack_map_mode.h"
 #include "runtime/store.h"
 #include "runtime/types.h"
 
@@ -44,59 +46,70 @@ struct IrInstr {
 };
 static_assert(sizeof(IrInstr) == 16);
 
-// Stack maps of one function: for every safepoint (sorted by IR index), the
-// set of slots holding references there. This issue records every
-// reference-typed slot in scope: every reference-typed local (the same at
-// every safepoint, so stored once in `locals`) and the reference-typed
-// operand slots below the stack height the instruction leaves to its caller
-// (a call's arguments belong to the callee's frame; an allocation's operands
-// are still in the caller's), as a bitset of `words_per_map` 64-bit words
-// over slots num_locals, num_locals + 1, ... per safepoint. Precise liveness
-// comes with the collector.
+// Stack maps of one function, both kinds (stack_map_mode.h), computed once
+// by the compiler. At every safepoint (sorted by IR index) and at function
+// entry (the map of a frame just entered, used for any pc that is not a
+// safepoint):
+//   Conservative: every slot that holds a reference there: the
+//     reference-typed locals and the reference-typed operand slots below the
+//     stack height the instruction leaves to its caller (a call's arguments
+//     belong to the callee's frame and its funcref or table index is used
+//     up; an allocation's operands are still in the caller's). At entry:
+//     the reference-typed locals.
+//   Precise: the slots of the conservative map that are live there
+//     (runtime/liveness.h: read on some path before being written), the
+//     instruction's own held operands included. At entry: the reference
+//     parameters that are live (other locals hold null on entry).
+//   Invariant: precise is a subset of conservative at every map (checked
+//   when compiling in checking builds).
+// Representation: `ref_slots` lists, ascending, every slot that is in some
+// conservative map of the function; each map is a bitset of `words` 64-bit
+// words over that list (bit i = ref_slots[i]), so maps cost one bit per
+// reference-holding slot and iterate in ascending slot order. `bits` holds,
+// for map m (0 = entry, 1 + i = safepoints[i]), the precise bitset at
+// (2m + 0) * words and the conservative one at (2m + 1) * words.
 struct StackMaps {
-  uint32_t num_locals = 0;
-  std::vector<uint64_t> locals;      // bitset over [0, num_locals)
-  uint32_t words_per_map = 0;
+  std::vector<uint32_t> ref_slots;  // ascending
+  uint32_t words = 0;
   std::vector<uint32_t> safepoints;  // IR indices, ascending
-  std::vector<uint64_t> operands;    // safepoints.size() * words_per_map
+  std::vector<uint64_t> bits;        // (1 + safepoints.size()) * 2 * words
 
-  // The operand bitset of safepoint `pc`; empty when pc is not a safepoint
-  // (function entry: the map is the reference locals alone).
-  std::span<const uint64_t> operandsAt(uint32_t pc) const;
-  // Is `slot` in the map at IR index `pc`?
-  bool contains(uint32_t pc, uint32_t slot) const {
-    if (slot < num_locals) return test(locals, slot);
-    std::span<const uint64_t> ops = operandsAt(pc);
-    uint32_t i = slot - num_locals;
-    return i / 64 < ops.size() && test(ops, i);
-  }
-  // Calls f(slot) for every slot in the map at `pc`, ascending.
+  // The bitset of the map at IR index `pc` (the entry map if pc is not a
+  // safepoint).
+  std::span<const uint64_t> mapAt(uint32_t pc, StackMapMode mode) const;
+  // Is `slot` in the map at `pc`?
+  bool contains(uint32_t pc, StackMapMode mode, uint32_t slot) const;
+  // Calls f(slot) for every slot in the map at IR index `pc` (the entry map
+  // if pc is not a safepoint), ascending.
   template <typename F>
-  void forEachSlot(uint32_t pc, F&& f) const {
-    forEachBit(locals, 0, f);
-    forEachBit(operandsAt(pc), num_locals, f);
-  }
-
-  static bool test(std::span<const uint64_t> bits, uint32_t i) {
-    return (bits[i / 64] >> (i % 64)) & 1;
-  }
-
- private:
-  template <typename F>
-  static void forEachBit(std::span<const uint64_t> bits, uint32_t base, F& f) {
-    for (size_t w = 0; w < bits.size(); ++w) {
-      for (uint64_t word = bits[w]; word != 0; word &= word - 1) {
-        f(base + static_cast<uint32_t>(w * 64) + static_cast<uint32_t>(std::countr_zero(word)));
+  void forEachSlot(uint32_t pc, StackMapMode mode, F&& f) const {
+    std::span<const uint64_t> map = mapAt(pc, mode);
+    for (size_t w = 0; w < map.size(); ++w) {
+      for (uint64_t word = map[w]; word != 0; word &= word - 1) {
+        f(ref_slots[w * 64 + static_cast<size_t>(std::countr_zero(word))]);
       }
     }
   }
 };
 
 // Budget for the stack maps of one module, in 64-bit words (128 MiB). The
-// maps grow with stack height times safepoints; a module past the budget
+// maps grow with reference slots times safepoints; a module past the budget
 // (only pathological ones) is not run: instantiation fails with the
 // resource trap HeapExhausted.
 inline constexpr uint64_t kMaxStackMapWords = uint64_t{1} << 24;
+
+// How compileModule builds its products.
+struct CompileOptions {
+  // Deliberately broken mode, for detection tests only: the liveness pass
+  // ignores backward edges, so the live-out of a block leaves out what flows
+  // back along a loop back edge. References live only across a back edge
+  // then drop out of the precise maps: the bug class of wasmtime issues
+  // 9071 and 10397, which the heap must notice. Defaults to false.
+  bool liveness_ignores_back_edges = false;
+  // Budget for the module's stack maps (and the compiler's working copies
+  // of them), in 64-bit words. Defaults to kMaxStackMapWords.
+  uint64_t max_stack_map_words = kMaxStackMapWords;
+};
 
 struct CompiledFunction {
   CanonTypeId type = kNoCanonType;
@@ -113,19 +126,21 @@ struct CompiledModule {
   // Indexed by defined function (function index - num_imported_funcs).
   std::vector<CompiledFunction> funcs;
   uint32_t num_imported_funcs = 0;
-  // Set when the module exceeds a compilation budget (kMaxStackMapWords);
-  // such a module must not run.
+  // Set when the module exceeds a compilation budget
+  // (CompileOptions::max_stack_map_words); such a module must not run.
   std::string error;
 };
 
 // Compiles every defined function of a validated module. `types` is the
 // module's view of the store its canonical ids live in.
-std::shared_ptr<const CompiledModule> compileModule(const Module& module,
-                                                    const ModuleTypes& types);
+std::shared_ptr<const CompiledModule> compileModule(const Module& module, const ModuleTypes& types,
+                                                    const CompileOptions& options = {});
 
 // Readable text of one function's IR (for `slabfuzz run --dump-ir`):
-// one instruction per line with its operands, safepoints marked with their
-// stack maps. `func_index` is in the module's function index space.
+// one instruction per line with its operands, safepoints marked with both
+// stack maps (`safepoint live {L2 s5} all {L2 L3 s5}`: precise, then
+// conservative), the entry maps on the header's next line. `func_index` is in the module's function
+// index space.
 std::string dumpIR(const CompiledModule& code, uint32_t func_index, const Module& module);
 
 // Whether an IR instruction is a safepoint (may allocate, call, or enter

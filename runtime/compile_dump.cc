@@ -40,6 +40,20 @@ std::string dumpIR(const CompiledModule& code, uint32_t func_index, const Module
   auto slot = [&](uint32_t v) {
     return v < f.num_locals ? fmt::format("L{}", v) : fmt::format("s{}", v - f.num_locals);
   };
+  // Both maps at `pc` (the entry maps for a pc that is no safepoint).
+  auto maps = [&](uint32_t pc) {
+    std::string m;
+    for (StackMapMode mode : {StackMapMode::Precise, StackMapMode::Conservative}) {
+      m += mode == StackMapMode::Precise ? "live {" : "} all {";
+      bool first = true;
+      f.maps.forEachSlot(pc, mode, [&](uint32_t i) {
+        m += (first ? "" : " ") + slot(i);
+        first = false;
+      });
+    }
+    return m + "}";
+  };
+  s += fmt::format("  entry {}\n", maps(UINT32_MAX));
   for (uint32_t pc = 0; pc < f.code.size(); ++pc) {
     const IrInstr& in = f.code[pc];
     std::string_view n = irOpName(in.op);
@@ -128,15 +142,7 @@ std::string dumpIR(const CompiledModule& code, uint32_t func_index, const Module
         break;
     }
     s += fmt::format("  {:4}: {}", pc, line);
-    if (isSafepoint(in.op)) {
-      s += "    ; safepoint refs {";
-      bool first = true;
-      f.maps.forEachSlot(pc, [&](uint32_t i) {
-        s += (first ? "" : " ") + slot(i);
-        first = false;
-      });
-      s += "}";
-    }
+    if (isSafepoint(in.op)) s += "    ; safepoint " + maps(pc);
     s += "\n";
   }
   return s;

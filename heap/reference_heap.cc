@@ -1,4 +1,5 @@
 #include "heap/reference_heap.h"
+#include "heap/storage.h"
 
 #include <fmt/format.h>
 
@@ -12,30 +13,8 @@
 namespace slabfuzz {
 namespace {
 
-// Values are stored little-endian at their storage size: the low bytes of
-// the operand-stack bits, which for i8/i16 is exactly the spec's wrap
-// (spec 4.4.x "struct.new": pack the value to the field's storage type).
-static_assert(std::endian::native == std::endian::little,
-              "storeBits/loadBits copy the low bytes of a little-endian word");
-// One case per storage size, so that each copy is a single fixed-size move.
-void storeBits(uint8_t* at, uint8_t size, uint64_t bits) {
-  switch (size) {
-    case 1: std::memcpy(at, &bits, 1); return;
-    case 2: std::memcpy(at, &bits, 2); return;
-    case 4: std::memcpy(at, &bits, 4); return;
-    default: std::memcpy(at, &bits, 8); return;
-  }
-}
-uint64_t loadBits(const uint8_t* at, uint8_t size) {
-  uint64_t bits = 0;
-  switch (size) {
-    case 1: std::memcpy(&bits, at, 1); break;
-    case 2: std::memcpy(&bits, at, 2); break;
-    case 4: std::memcpy(&bits, at, 4); break;
-    default: std::memcpy(&bits, at, 8); break;
-  }
-  return bits;
-}
+using storage::loadBits;
+using storage::storeBits;
 
 }  // namespace
 

@@ -25,6 +25,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <pthread.h>
 
 #include "runtime/compile.h"
 #include "runtime/numeric.h"
@@ -43,6 +44,31 @@ constexpr size_t kMaxSlots = size_t{16} << 20;
 // levels use well under 1 MiB of native stack even in ASan builds
 // (ExecCalls.HostFunctionsAndReentry).
 constexpr uint32_t kMaxReentry = 250;
+
+// The native stack address below which a nested entry from the host traps
+// as call-stack exhaustion instead of running: a second guard beside
+// kMaxReentry for builds whose frames are far bigger than the dev build's
+// (an unoptimised ASan build spends about 100 KiB per entry), so that no
+// build overflows the native stack. A quarter of the thread's stack (at
+// least 512 KiB) is kept for the deepest entry's own frames. Computed once
+// per thread: reading the main thread's stack bounds parses
+// /proc/self/maps.
+uintptr_t nativeStackFloor() {
+  thread_local uintptr_t floor = 0;
+  if (floor != 0) return floor;
+  auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  uintptr_t low = here > (uintptr_t{4} << 20) ? here - (uintptr_t{4} << 20) : 0;
+  size_t size = uintptr_t{4} << 20;
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr = nullptr;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0 && addr != nullptr)
+      low = reinterpret_cast<uintptr_t>(addr);
+    pthread_attr_destroy(&attr);
+  }
+  floor = low + std::max<size_t>(size / 4, size_t{512} << 10);
+  return floor;
+}
 // Frame::pc while a callee's entry safepoint runs: not an IR index, so the
 // root scan uses the function's entry map (its arguments), whatever the
 // first instruction is.
@@ -119,7 +145,7 @@ struct Executor::Impl : RootSource {
   // the arguments of a host call being entered, and the store's roots.
   void forEachRoot(RootVisitor& visitor) override {
     for (const Frame& f : frames) {
-      f.fn->maps.forEachSlot(f.pc, [&](uint32_t s) {
+      f.fn->maps.forEachSlot(f.pc, limits.stack_maps, [&](uint32_t s) {
         Value& v = stack[f.fp + s];
         Ref r = v.ref();
         visitor.visit(r);
@@ -288,7 +314,8 @@ Outcome Executor::Impl::invoke(FuncAddr addr, std::span<const Value> args) {
             stack.begin() + static_cast<ptrdiff_t>(base + cf.num_locals), Value());
   size_t entry = frames.size();
   frames.push_back({&cf, f.instance, 0, base});
-  if (reentry >= kMaxReentry) {
+  if (reentry >= kMaxReentry ||
+      (reentry > 0 && reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) < nativeStackFloor())) {
     frames.pop_back();
     return Outcome::trapped(TrapKind::CallStackExhausted);
   }

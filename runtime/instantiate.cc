@@ -156,7 +156,8 @@ std::string matchImport(const Import& imp, const ExternVal& v, const Instance& i
 Result<Instance*, InstantiationFailure> instantiate(Executor& executor,
                                                    std::shared_ptr<const Module> module_ptr,
                                                    ModuleTypes types,
-                                                   const ImportResolver& imports) {
+                                                   const ImportResolver& imports,
+                                                   const CompileOptions& compile) {
   Store& store = executor.store();
   const Module& m = *module_ptr;
   // The instance joins the store first: a failed instantiation may leave
@@ -165,7 +166,7 @@ Result<Instance*, InstantiationFailure> instantiate(Executor& executor,
   Instance& inst = *store.instances.back();
   inst.module = module_ptr;
   inst.types = std::move(types);
-  inst.code = compileModule(m, inst.types);
+  inst.code = compileModule(m, inst.types, compile);
   if (!inst.code->error.empty()) {
     return InstantiationFailure{InstantiationFailure::Kind::Trapped, inst.code->error,
                                 TrapKind::HeapExhausted, {}};

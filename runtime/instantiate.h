@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "runtime/compile.h"
 #include "runtime/exec.h"
 #include "runtime/store.h"
 
@@ -35,10 +36,12 @@ struct InstantiationFailure {
 };
 
 // `module` must have been validated against `executor.store().types`, giving
-// `types`. Compiles its functions (runtime/compile.h), links, initialises.
+// `types`. Compiles its functions (runtime/compile.h, with `compile`),
+// links, initialises.
 Result<Instance*, InstantiationFailure> instantiate(Executor& executor,
                                                    std::shared_ptr<const Module> module,
                                                    ModuleTypes types,
-                                                   const ImportResolver& imports);
+                                                   const ImportResolver& imports,
+                                                   const CompileOptions& compile = {});
 
 }  // namespace slabfuzz

@@ -1,5 +1,6 @@
 // `slabfuzz run FILE.wasm`: decode, validate, instantiate with the
-// fuzzing-support and spectest host modules over the reference heap, then do
+// fuzzing-support and spectest host modules over the heap of an engine
+// configuration (oracle/config.h; the reference heap by default), then do
 // what `wasm-opt --fuzz-exec-before` does: call every exported function in
 // order with default arguments and log as Binaryen logs, line for line
 // (runtime/host/fuzzing_support.h). `--invoke NAME ARGS...` calls one export.
@@ -14,7 +15,7 @@
 #include <variant>
 #include <vector>
 
-#include "heap/reference_heap.h"
+#include "oracle/config.h"
 #include "runtime/compile.h"
 #include "runtime/decode.h"
 #include "runtime/exec.h"
@@ -50,6 +51,7 @@ struct RunOptions {
   uint32_t max_depth = RunLimits{}.max_call_depth;
   uint64_t max_heap = HeapLimits{}.max_bytes;
   bool dump_ir = false;
+  std::string config = "ref";
 };
 
 // An argument literal for a parameter of type `t`: integers in decimal or
@@ -97,10 +99,20 @@ void printLine(std::string_view line) {
 
 int run(const RunOptions& opts) {
   const std::string& file = opts.file;
-  auto read = readFileCapped(file, kMaxModuleSize);
+  Result<EngineConfig, std::string> config = parseEngineConfig(opts.config);
+  if (!config.ok()) {
+    fmt::print(stderr, "{}\n", config.error());
+    return kExitUsage;
+  }
+  auto read = readModuleFile(file, kMaxModuleSize);
   if (auto* fe = std::get_if<FileError>(&read)) {
     fmt::print(stderr, "{}: error: {}\n", file, fe->message);
     return kExitUsage;
+  }
+  if (auto* text_error = std::get_if<Error>(&read)) {
+    fmt::print(stderr, "{}: {}: {}\n", file, categoryName(text_error->category()),
+               text_error->toString());
+    return kExitRejected;
   }
   auto decoded = decodeModule(std::get<std::vector<uint8_t>>(read));
   if (!decoded.ok()) {
@@ -112,9 +124,7 @@ int run(const RunOptions& opts) {
 
   HeapLimits heap_limits;
   heap_limits.max_bytes = opts.max_heap;
-  Store store([heap_limits](const TypeStore& types) {
-    return std::make_unique<ReferenceHeap>(types, heap_limits);
-  });
+  Store store(makeHeapFactory(config.value(), heap_limits));
   auto types = validateModule(*module, store.types);
   if (!types.ok()) {
     fmt::print(stderr, "{}: {}: {}\n", file, categoryName(types.error().category()),
@@ -125,6 +135,7 @@ int run(const RunOptions& opts) {
   RunLimits limits;
   limits.fuel = opts.fuel;
   limits.max_call_depth = opts.max_depth;
+  limits = withConfig(limits, config.value());
   Executor exec(store, limits);
   FuzzingSupport fuzzing(store, printLine);
   SpecTest spectest(store, printLine);
@@ -225,7 +236,7 @@ void addRunCommand(CLI::App& app, int* exit_code) {
       "ended a call, so the run says nothing about the module;\n"
       "4 finding: the heap found a reference gone wrong (a slab id that does not\n"
       "resolve, a broken heap invariant), described on stderr.");
-  cmd->add_option("file", opts->file, "module file (.wasm)")->required();
+  cmd->add_option("file", opts->file, "module file (.wasm, or .wat text)")->required();
   cmd->add_option("--invoke", opts->invoke,
                   "call only this export, with the positional ARGS as arguments");
   cmd->add_option("args", opts->args,
@@ -238,6 +249,11 @@ void addRunCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-heap", opts->max_heap, "bytes of live GC objects before heap exhaustion")
       ->capture_default_str();
   cmd->add_flag("--dump-ir", opts->dump_ir, "print the compiled IR of every function first");
+  std::string configs;
+  for (const EngineConfigName& n : engineConfigNames())
+    configs += fmt::format("\n  {:<18} {}", n.name, n.meaning);
+  cmd->add_option("--config", opts->config, "engine configuration:" + configs)
+      ->capture_default_str();
   cmd->positionals_at_end(false);
   cmd->callback([opts, exit_code] { *exit_code = run(*opts); });
 }

@@ -14,20 +14,23 @@
 // import resolver over registered instances) and the verdict of each
 // executed command. Does not own: what both modes share, from the options
 // to the judgement of a module and the report (spec_common.h), reading
-// scripts (wast.h), text conversion (cached_worker.h, wabt_converter.h),
-// constants and result patterns (spec_values.h), or the runtime.
+// scripts (wast.h), text conversion (text/wat.h by default; with
+// --converter binaryen, cached_worker.h and wabt_converter.h), constants and
+// result patterns (spec_values.h), or the runtime.
 //
-// Skips: a command is skipped only with a reason: its module uses a feature
-// out of scope (our decoder says "unsupported"), no converter can convert
-// its text, a conversion provably lost or broke it (V8 agrees), it needs a
-// module that was skipped, it is a text-form assert_malformed (we read
-// binaries only), or (when executing) it is listed in
-// tests/spec/skip-list.txt (whose lines name the reason).
+// Skips, default route: a command is skipped only when its module uses a
+// feature out of scope (our assembler or decoder says "unsupported"), when
+// it needs a module that was skipped for that reason, or when it is listed
+// in tests/spec/skip-list.txt; any other skip is a failure, and so is a
+// listed entry that no longer applies (its command passes, or no command
+// sits on its line). Binaryen route: also when no converter can convert a
+// text, a conversion provably lost or broke it (V8 agrees), or it is a
+// text-form assert_malformed.
 //
 // Exit status: 0 no failures, 1 failures (or a broken worker), 77 the suite
-// or the pinned node is absent (ctest counts 77 as skipped). The last line
-// is always `spec.run: N passed, N failed, N skipped`, or `spec.validate:
-// ...` with --validate-only.
+// is absent, or (binaryen route) the pinned node is (ctest counts 77 as
+// skipped). The last line is always `spec.run: N passed, N failed, N
+// skipped`, or `spec.validate: ...` with --validate-only.
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
@@ -40,7 +43,7 @@
 #include <string>
 #include <vector>
 
-#include "heap/reference_heap.h"
+#include "oracle/config.h"
 #include "runtime/decode.h"
 #include "runtime/exec.h"
 #include "runtime/host/spectest.h"
@@ -68,7 +71,7 @@ using spec::SkipList;
 using spec::Source;
 using wast::CommandKind;
 
-constexpr const char* kNeedsSkippedModule = "needs a module that was skipped";
+using spec::kNeedsSkippedModule;
 // Steps before a call counts as hanging; the suite's heaviest loops take a
 // few million.
 constexpr uint64_t kFuel = 2'000'000'000;
@@ -97,13 +100,18 @@ std::string describeOutcome(const Outcome& o) {
 class ScriptRunner {
  public:
   // `prefer_wabt`: this script's texts go to wabt first (prefer-wabt.txt).
-  ScriptRunner(FileResult& file, ModuleJudge& judge, const SkipList& skips, bool prefer_wabt)
-      : file_(file),
+  // `used`: collects the skip-list lines that matched a command.
+  ScriptRunner(const Options& options, const EngineConfig& config, FileResult& file,
+               ModuleJudge& judge, const SkipList& skips, bool prefer_wabt,
+               std::set<std::pair<std::string, uint32_t>>& used)
+      : options_(options),
+        file_(file),
         judge_(judge),
         skips_(skips),
+        used_(used),
         prefer_wabt_(prefer_wabt),
-        store_([](const TypeStore& types) { return std::make_unique<ReferenceHeap>(types); }),
-        exec_(store_, limits()),
+        store_(makeHeapFactory(config)),
+        exec_(store_, withConfig(limits(), config)),
         spectest_(store_, [](std::string_view) {}) {}
 
   // Runs every command; a broken worker ends the run (returned).
@@ -113,13 +121,25 @@ class ScriptRunner {
       const wast::Command& cmd = commands[i];
       Judgement j;
       auto listed = skips_.lines.find({file_.path, cmd.line});
-      if (listed != skips_.lines.end()) {
-        j = skip("skip list: " + listed->second);
+      if (listed != skips_.lines.end() && options_.converter == spec::Converter::Binaryen) {
+        j = skip(spec::kSkipListPrefix + listed->second);
         if (cmd.kind == CommandKind::Module) markSkipped(cmd);
       } else {
         auto r = runCommand(cmd, file_.conversions[i]);
         if (!r.ok()) return r.error();
         j = std::move(r.value());
+        if (listed != skips_.lines.end()) {
+          // Default route: a listed command still runs, so that an entry
+          // that no longer applies is caught as stale.
+          used_.insert(listed->first);
+          if (j.verdict == spec::Verdict::Pass) {
+            j = fail("stale skip-list entry (the command passes now): {}", listed->second);
+          } else {
+            j = skip(spec::kSkipListPrefix + listed->second, j.detail);
+            if (cmd.kind == CommandKind::Module) markSkipped(cmd);
+          }
+        }
+        j = spec::enforceSkipPolicy(options_, std::move(j));
       }
       file_.record(spec::whereOf(cmd), j);
     }
@@ -453,9 +473,11 @@ class ScriptRunner {
     return judge_.judge(cmd, expect, conversion, prefer_wabt_);
   }
 
+  const Options& options_;
   FileResult& file_;
   ModuleJudge& judge_;
   const SkipList& skips_;
+  std::set<std::pair<std::string, uint32_t>>& used_;
   const bool prefer_wabt_;
   Store store_;
   Executor exec_;
@@ -476,15 +498,26 @@ class ScriptRunner {
 
 // --validate-only: every module-bearing command of one script judged
 // without instantiating it. A broken worker ends the run (returned).
-std::optional<WorkerError> validateScript(FileResult& file, ModuleJudge& judge) {
+std::optional<WorkerError> validateScript(const Options& options, FileResult& file,
+                                          ModuleJudge& judge, const SkipList& skips,
+                                          std::set<std::pair<std::string, uint32_t>>& used) {
   const auto& commands = file.script->commands;
   for (size_t i = 0; i < commands.size(); ++i) {
     const wast::Command& cmd = commands[i];
     std::optional<Expect> expect = spec::expectationOf(cmd);
     if (!expect) continue;
-    auto j = judge.judge(cmd, *expect, file.conversions[i], /*prefer_wabt=*/false);
-    if (!j.ok()) return j.error();
-    file.record(spec::whereOf(cmd), j.value());
+    auto r = judge.judge(cmd, *expect, file.conversions[i], /*prefer_wabt=*/false);
+    if (!r.ok()) return r.error();
+    Judgement j = std::move(r.value());
+    // Skip-list entries name execution problems; a module's validity is
+    // judged whatever they say, but an entry on a module command that fails
+    // validation here too still explains it.
+    auto listed = skips.lines.find({file.path, cmd.line});
+    if (listed != skips.lines.end() && j.verdict != spec::Verdict::Pass) {
+      used.insert(listed->first);
+      j = skip(spec::kSkipListPrefix + listed->second, j.detail);
+    }
+    file.record(spec::whereOf(cmd), spec::enforceSkipPolicy(options, std::move(j)));
   }
   return std::nullopt;
 }
@@ -498,17 +531,27 @@ int run(const Options& options) {
     spec::printTotalLine(options, 0, 0, 0);
     return spec::kExitSkip;
   }
-  // Both lists name execution problems; validity does not depend on them.
+  // The binaryen route reads both lists when executing only (they name
+  // execution and conversion problems); the default route reads the skip
+  // list in both modes, as the one source of skips, and no prefer-wabt list.
+  const bool binaryen = options.converter == spec::Converter::Binaryen;
   SkipList skips, prefer_wabt;
-  if (!options.validate_only) {
-    skips = SkipList::load(options.skip_list);
-    prefer_wabt = SkipList::load(options.prefer_wabt);
+  if (!binaryen || !options.validate_only) {
+    skips = SkipList::load(options.skip_list, binaryen);
+    if (binaryen) prefer_wabt = SkipList::load(options.prefer_wabt, true);
     if (skips.error.empty()) skips.error = prefer_wabt.error;
     if (!skips.error.empty()) {
       fmt::print("{}: FAILED: {}\n", options.name(), skips.error);
       spec::printTotalLine(options, 0, 1, 0);
       return 1;
     }
+  }
+
+  Result<EngineConfig, std::string> config = parseEngineConfig(options.config);
+  if (!config.ok()) {
+    fmt::print("{}: FAILED: {}\n", options.name(), config.error());
+    spec::printTotalLine(options, 0, 1, 0);
+    return 1;
   }
 
   std::vector<std::string> texts;
@@ -521,23 +564,25 @@ int run(const Options& options) {
   }
   auto converters = spec::startConverters(options, texts);
   if (!converters.ok()) return converters.error();
-  ModuleJudge judge(*converters->worker, converters->binaryen, converters->wabt.get());
+  ModuleJudge judge(converters->worker.get(), converters->binaryen, converters->wabt.get());
+  std::set<std::pair<std::string, uint32_t>> used;  // skip-list lines that matched a command
 
   spec::Totals totals;
   for (FileResult& file : files) {
     if (auto it = skips.files.find(file.path); it != skips.files.end()) {
       // A whole script out of scope counts as one skip.
       ++file.skipped;
-      ++file.skip_reasons["skip list: " + it->second];
+      ++file.skip_reasons[spec::kSkipListPrefix + it->second];
     } else if (!file.parse_error.empty()) {
       ++file.failed;
       file.failures.push_back({"cannot read the script: " + file.parse_error, {}});
     } else {
       std::optional<WorkerError> broken;
       if (options.validate_only) {
-        broken = validateScript(file, judge);
+        broken = validateScript(options, file, judge, skips, used);
       } else {
-        ScriptRunner runner(file, judge, skips, prefer_wabt.files.count(file.path) != 0);
+        ScriptRunner runner(options, config.value(), file, judge, skips,
+                            prefer_wabt.files.count(file.path) != 0, used);
         broken = runner.run();
       }
       if (broken) {
@@ -550,6 +595,23 @@ int run(const Options& options) {
     spec::printFile(file, options.verbose);
     totals.add(file);
   }
+  // Default route: a listed line of a script that ran but matched no
+  // command is stale (in --validate-only, only module commands can match).
+  if (!binaryen && !options.validate_only) {
+    for (const auto& [where, reason] : skips.lines) {
+      if (used.count(where)) continue;
+      for (FileResult& file : files) {
+        if (file.path != where.first || !file.script) continue;
+        ++file.failed;
+        ++totals.failed;
+        file.failures.push_back(
+            {fmt::format("line {}: stale skip-list entry (matches no command): {}", where.second,
+                         reason),
+             {}});
+        spec::printFile(file, options.verbose);
+      }
+    }
+  }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return spec::printTotals(options, files.size(), seconds, totals, converters.value());
@@ -561,8 +623,9 @@ int run(const Options& options) {
 int main(int argc, char** argv) {
   slabfuzz::spec::Options options;
   CLI::App app{
-      "Runs the WebAssembly spec test suite on slabfuzz's runtime (reference heap), or with "
-      "--validate-only judges its every module with the decoder and validator alone."};
+      "Runs the WebAssembly spec test suite on slabfuzz's runtime (the reference heap, or the "
+      "engine configuration --config names), or with --validate-only judges its every module "
+      "with the decoder and validator alone."};
   slabfuzz::spec::addOptions(app, options);
   CLI11_PARSE(app, argc, argv);
   return slabfuzz::run(options);

@@ -22,6 +22,17 @@
 #include "runtime/validate.h"
 #include "tests/support/wasm_bytes.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SLABFUZZ_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLABFUZZ_TEST_ASAN 1
+#endif
+#endif
+#ifndef SLABFUZZ_TEST_ASAN
+#define SLABFUZZ_TEST_ASAN 0
+#endif
+
 namespace slabfuzz {
 namespace {
 
@@ -379,8 +390,15 @@ TEST(ExecCalls, HostFunctionsAndReentry) {
   // each level is one host -> wasm entry and must count once, not twice.
   // run(n) = 2^(n+1) - 1, all ones in i32 for n >= 31.
   o = e.exec().invoke(run->func, std::vector<Value>{Value::i32(200)});
+#if defined(__OPTIMIZE__) || !SLABFUZZ_TEST_ASAN
   ASSERT_TRUE(o.ok()) << trapMessage(o.trap);
   EXPECT_EQ(o.results[0].i32(), -1);
+#else
+  // An unoptimised ASan build spends about 100 KiB of native stack per
+  // entry, so the native stack guard ends this as exhaustion (a resource
+  // limit, inconclusive for the oracle) before kMaxReentry does.
+  if (!o.ok()) EXPECT_EQ(o.trap, TrapKind::CallStackExhausted);
+#endif
   // Unbounded host recursion ends as call-stack exhaustion, not a native
   // stack overflow (this runs under ASan in the dev build).
   o = e.exec().invoke(run->func, std::vector<Value>{Value::i32(100000)});
@@ -634,8 +652,8 @@ TEST(ExecStackMaps, MapsHoldExactlyTheReferenceSlots) {
   auto types = validateModule(*module, store);
   ASSERT_TRUE(types.ok());
   auto code = compileModule(*module, types.value());
-  // Every function: every safepoint map is a subset of the reference slots
-  // (locals by type), and contains every reference-typed local.
+  // Every function: every conservative map holds exactly the reference-typed
+  // locals among the locals, and every precise map is a subset of it.
   bool saw_ref_local = false;
   for (uint32_t i = 0; i < module->functions.size(); ++i) {
     const Function& fn = module->functions[i];
@@ -643,12 +661,14 @@ TEST(ExecStackMaps, MapsHoldExactlyTheReferenceSlots) {
     const FuncType& ft = types.value().funcType(fn.type_index);
     std::vector<ValType> locals = ft.params;
     locals.insert(locals.end(), fn.locals.begin(), fn.locals.end());
-    ASSERT_EQ(cf.maps.safepoints.size() * cf.maps.words_per_map, cf.maps.operands.size());
+    ASSERT_EQ((cf.maps.safepoints.size() + 1) * 2 * cf.maps.words, cf.maps.bits.size());
     for (uint32_t sp : cf.maps.safepoints) {
       ASSERT_LT(sp, cf.code.size());
       EXPECT_TRUE(isSafepoint(cf.code[sp].op)) << dumpIR(*code, i, *module);
       for (uint32_t l = 0; l < locals.size(); ++l) {
-        EXPECT_EQ(cf.maps.contains(sp, l), locals[l].isRef()) << "local " << l;
+        EXPECT_EQ(cf.maps.contains(sp, StackMapMode::Conservative, l), locals[l].isRef())
+            << "local " << l;
+        if (cf.maps.contains(sp, StackMapMode::Precise, l)) EXPECT_TRUE(locals[l].isRef()) << l;
         saw_ref_local |= locals[l].isRef();
       }
     }
@@ -661,8 +681,9 @@ TEST(ExecStackMaps, MapsHoldExactlyTheReferenceSlots) {
   }
   EXPECT_TRUE(saw_ref_local);
   // point_sum: (param i32 i32) (local $p (ref null $point)): the struct.new
-  // safepoint has exactly slot 2 among the locals, plus no operand refs
-  // (its operands are i32s).
+  // safepoint's conservative map has exactly slot 2 among the locals, plus
+  // no operand refs (its operands are i32s); $p is written by the
+  // allocation's result, so it is not live there.
   uint32_t point_sum = 0;
   for (const Export& ex : module->exports) {
     if (ex.name == "point_sum") point_sum = ex.index - module->num_imported_funcs;
@@ -670,10 +691,11 @@ TEST(ExecStackMaps, MapsHoldExactlyTheReferenceSlots) {
   const CompiledFunction& ps = code->funcs[point_sum];
   ASSERT_FALSE(ps.maps.safepoints.empty());
   for (uint32_t s = 0; s < ps.frame_size; ++s) {
-    EXPECT_EQ(ps.maps.contains(ps.maps.safepoints[0], s), s == 2) << s;
+    EXPECT_EQ(ps.maps.contains(ps.maps.safepoints[0], StackMapMode::Conservative, s), s == 2) << s;
   }
-  // test_bits (param $k i32) (local $r anyref): at its call to $make the map
-  // is exactly {$r}; the i32 argument, now the callee's, is not in it.
+  // test_bits (param $k i32) (local $r anyref): at its call to $make the
+  // conservative map is exactly {$r}; the i32 argument, now the callee's, is
+  // not in it.
   uint32_t test_bits = 0;
   for (const Export& ex : module->exports) {
     if (ex.name == "test_bits") test_bits = ex.index - module->num_imported_funcs;
@@ -683,12 +705,14 @@ TEST(ExecStackMaps, MapsHoldExactlyTheReferenceSlots) {
   for (uint32_t pc = 0; pc < tb.code.size(); ++pc) {
     if (tb.code[pc].op != IrOp::Call) continue;
     saw_call = true;
-    for (uint32_t s = 0; s < tb.frame_size; ++s) EXPECT_EQ(tb.maps.contains(pc, s), s == 1) << s;
+    for (uint32_t s = 0; s < tb.frame_size; ++s) {
+      EXPECT_EQ(tb.maps.contains(pc, StackMapMode::Conservative, s), s == 1) << s;
+    }
   }
   EXPECT_TRUE(saw_call);
   std::string ir = dumpIR(*code, point_sum + module->num_imported_funcs, *module);
   EXPECT_NE(ir.find("StructNew"), std::string::npos) << ir;
-  EXPECT_NE(ir.find("safepoint refs {L2}"), std::string::npos) << ir;
+  EXPECT_NE(ir.find("safepoint live {} all {L2}"), std::string::npos) << ir;
 }
 
 TEST(ExecStackMaps, SafepointHookSeesLiveObjects) {

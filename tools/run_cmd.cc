@@ -51,6 +51,7 @@ struct RunOptions {
   uint32_t max_depth = RunLimits{}.max_call_depth;
   uint64_t max_heap = HeapLimits{}.max_bytes;
   bool dump_ir = false;
+  bool verify = false;
   std::string config = "ref";
 };
 
@@ -166,6 +167,7 @@ int run(const RunOptions& opts) {
   }
   Instance* instance = inst.value();
   fuzzing.setInstance(instance);
+  fuzzing.setVerifyAfterCall(opts.verify);
 
   if (opts.dump_ir && instance->code) {
     for (uint32_t i = 0; i < module->functions.size(); ++i)
@@ -202,6 +204,11 @@ int run(const RunOptions& opts) {
   }
   printLine(fmt::format("[fuzz-exec] export {}", opts.invoke));
   Outcome o = exec.invoke(ext->func, args);
+  if (opts.verify && o.kind != Outcome::Kind::Violation && !exec.verifyHeap()) {
+    HeapViolation v = *store.heap->violation();
+    if (v.site.empty()) v.site = fmt::format("after the call of export {}", opts.invoke);
+    o = Outcome::violated(std::move(v));
+  }
   if (!o.ok()) {
     printLine(FuzzingSupport::describeFailure(o));
     if (o.kind == Outcome::Kind::Violation) {
@@ -249,6 +256,8 @@ void addRunCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-heap", opts->max_heap, "bytes of live GC objects before heap exhaustion")
       ->capture_default_str();
   cmd->add_flag("--dump-ir", opts->dump_ir, "print the compiled IR of every function first");
+  cmd->add_flag("--verify", opts->verify,
+                "run the heap verifier after every export call (a broken invariant is a finding)");
   std::string configs;
   for (const EngineConfigName& n : engineConfigNames())
     configs += fmt::format("\n  {:<18} {}", n.name, n.meaning);

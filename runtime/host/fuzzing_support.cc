@@ -214,6 +214,12 @@ FuzzExecSummary FuzzingSupport::runExports(Executor& exec) {
       continue;
     }
     Outcome o = exec.invoke(ext.func, args);
+    // An observation point: the heap must be sound whatever the call did.
+    if (verify_after_call_ && o.kind != Outcome::Kind::Violation && !exec.verifyHeap()) {
+      HeapViolation v = *store_.heap->violation();
+      if (v.site.empty()) v.site = fmt::format("after the call of export {}", name);
+      o = Outcome::violated(std::move(v));
+    }
     if (o.ok()) {
       if (o.results.empty()) continue;
       std::span<const ValType> types = store_.types.results(f.type);

@@ -82,6 +82,11 @@ class FuzzingSupport {
   // is logged.
   FuzzExecSummary runExports(Executor& exec);
 
+  // Runs the heap verifier (Executor::verifyHeap) after every export call
+  // of runExports; a broken invariant ends the run as a violation. Off by
+  // default (verification walks the whole heap).
+  void setVerifyAfterCall(bool on) { verify_after_call_ = on; }
+
   // The "[trap ...]" / "[exception thrown: ...]" / resource line for a call
   // that did not return, as Binaryen writes it (our trap messages, which
   // differ from Binaryen's wording: comparisons normalise them).
@@ -99,6 +104,7 @@ class FuzzingSupport {
   LogSink sink_;
   Instance* instance_ = nullptr;
   std::map<std::string, FuncAddr, std::less<>> funcs_;  // registered on first import
+  bool verify_after_call_ = false;
 };
 
 }  // namespace slabfuzz

@@ -54,11 +54,23 @@ class ForwardingHeap : public Heap {
     record(roots);
   }
 
+  // verify() fails with `v` from now on.
+  void failVerify(HeapViolation v) {
+    verify_failure_ = std::move(v);
+    verify_fails_ = true;
+  }
+  bool verify(RootSource&) override {
+    ++verifications;
+    if (verify_fails_) report(verify_failure_);
+    return !verify_fails_;
+  }
+
   // Injects a violation at the next struct.get/struct.set on an object.
   void failNextStructAccess(HeapViolation v) { pending_ = std::move(v); fail_ = true; }
 
   size_t safepoints = 0;
   size_t collections = 0;
+  size_t verifications = 0;
   size_t max_roots = 0;
   std::vector<Ref> last_roots;
 
@@ -83,6 +95,8 @@ class ForwardingHeap : public Heap {
   ReferenceHeap inner_;
   HeapViolation pending_;
   bool fail_ = false;
+  HeapViolation verify_failure_;
+  bool verify_fails_ = false;
 };
 
 }  // namespace slabfuzz::test

@@ -125,6 +125,25 @@ TEST_F(HeapRoots, ViolationEndsFuzzExec) {
   EXPECT_NE(v.describe().find("id from different slab"), std::string::npos);
 }
 
+TEST_F(HeapRoots, VerifyAfterEveryExportCall) {
+  fuzzing.setVerifyAfterCall(true);
+  FuzzExecSummary s = fuzzing.runExports(exec);
+  ASSERT_FALSE(s.violation);
+  // Every function export was followed by a verification (take_cell's
+  // non-defaultable parameter means it is not called).
+  EXPECT_EQ(heap().verifications, s.exports_called - 1);
+  HeapViolation v;
+  v.kind = HeapViolationKind::Verify;
+  v.invariant = "live + free == capacity";
+  heap().failVerify(v);
+  lines.clear();
+  s = fuzzing.runExports(exec);
+  ASSERT_TRUE(s.violation);
+  EXPECT_EQ(s.violation->signatureKind(), "heap-verify:live + free == capacity");
+  EXPECT_EQ(s.violation->site, "after the call of export alloc");
+  EXPECT_EQ(s.exports_called, 1u);  // the run stopped at the first observation
+}
+
 TEST_F(HeapRoots, InvokeChecksReferenceArguments) {
   // A null for (ref $cell), a function for anyref, a cell for (ref $cell).
   Outcome o = exec.invoke(fn("take_cell"), std::vector<Value>{Value::ref(Ref::null())});

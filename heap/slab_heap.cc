@@ -767,9 +767,16 @@ void SlabHeap::collect(RootSource& roots) {
   stats_.collections++;
   allocated_since_gc_ = 0;
   allocations_since_gc_ = 0;
-  quiescent_ = true;
   updateTrigger();
-  if (config_.verify_after_gc) (void)verify(roots);
+  if (config_.verify_after_gc) {
+    // "live == reachable" holds only here, against the roots the collection
+    // itself saw: once the runtime resumes, its roots shrink (a frame
+    // returns, a local is overwritten) without the heap being told, and
+    // garbage is then legitimately live until the next collection.
+    quiescent_ = true;
+    (void)verify(roots);
+    quiescent_ = false;
+  }
 }
 
 void SlabHeap::safepoint(RootSource& roots) {

@@ -726,6 +726,16 @@ void SlabHeap::collect(RootSource& roots) {
   // After a violation the heap's graph is suspect; collecting could free
   // what the report is about.
   if (violation_) return;
+  // Finished is called on every way out, the abandoned mark included.
+  struct ObserverScope {
+    GcObserver* o;
+    explicit ObserverScope(GcObserver* o) : o(o) {
+      if (o) o->collectionStarted();
+    }
+    ~ObserverScope() {
+      if (o) o->collectionFinished();
+    }
+  } observed(config_.observer);
   phase_ = HeapPhase::Mark;
   mark_stack_.clear();
   RootMarker marker(*this);

@@ -50,6 +50,18 @@ struct Zeal {
   static Zeal random(uint64_t seed, uint32_t one_in) { return {Mode::Random, 0, seed, one_in}; }
 };
 
+// Told when each collection starts and ends, so a benchmark can time GC
+// pauses. The heap itself reads no clock (its behaviour must not depend on
+// time); the observer, which its owner keeps alive as long as the heap, may.
+// Called once each per collection, in order, from safepoint() and collect()
+// (a collection abandoned after a violation still gets its Finished call).
+class GcObserver {
+ public:
+  virtual ~GcObserver() = default;
+  virtual void collectionStarted() = 0;
+  virtual void collectionFinished() = 0;
+};
+
 // Every knob of the slab heap (CONVENTIONS.md rule 7). The size limits are
 // HeapLimits, shared with the reference heap.
 struct SlabHeapConfig {
@@ -70,6 +82,8 @@ struct SlabHeapConfig {
   // it fails). Defaults to on in builds with SLABFUZZ_CHECKING >= 1, off
   // otherwise.
   bool verify_after_gc = kCheckingLevel >= 1;
+  // Told around each collection (not owned). Defaults to none.
+  GcObserver* observer = nullptr;
 
   // The "small slabs" configuration of the oracle (DESIGN.md "Oracle"):
   // 256-byte slabs, so that slab indices are released and reused all the time.

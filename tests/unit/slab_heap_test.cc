@@ -259,6 +259,30 @@ TEST_F(SlabHeapTest, CollectKeepsReachableAndFreesTheRest) {
   EXPECT_TRUE(heap.verify(roots));
 }
 
+// The benchmark times pauses through GcObserver: each collection, whether
+// forced by collect() or triggered at a safepoint, is bracketed exactly once,
+// Started before any work and Finished after the collection is counted.
+TEST_F(SlabHeapTest, ObserverBracketsEachCollectionOnce) {
+  struct Recorder final : GcObserver {
+    const SlabHeap* heap = nullptr;
+    std::vector<std::pair<char, uint64_t>> events;  // 'S' or 'F', collections then
+    void collectionStarted() override { events.emplace_back('S', heap->stats().collections); }
+    void collectionFinished() override { events.emplace_back('F', heap->stats().collections); }
+  } rec;
+  SlabHeapConfig c = tiny();
+  c.zeal = Zeal::everySafepoint();
+  c.observer = &rec;
+  SlabHeap heap(store_, {}, c);
+  rec.heap = &heap;
+  VecRoots roots{node(heap, Ref::null(), 1)};
+  heap.collect(roots);
+  heap.safepoint(roots);
+  ASSERT_EQ(heap.violation(), nullptr);
+  std::vector<std::pair<char, uint64_t>> want = {{'S', 0}, {'F', 1}, {'S', 1}, {'F', 2}};
+  EXPECT_EQ(rec.events, want);
+  EXPECT_EQ(heap.stats().collections, 2u);
+}
+
 TEST_F(SlabHeapTest, EmptySlabsAreReleasedAndTheirIndicesReused) {
   SlabHeap heap(store_, {}, tiny());
   VecRoots none;

@@ -37,7 +37,7 @@ struct EngineConfigName {
 };
 std::span<const EngineConfigName> engineConfigNames();
 
-// Parses "ref", "slab", "slab-zeal", "slab-random[:SEED]",
+// Parses "ref", "slab", "slab-zeal", "slab-random[:SEED]", "slab-alloc[:N]",
 // "slab-conservative" or "slab-small". The error lists the names.
 Result<EngineConfig, std::string> parseEngineConfig(std::string_view spec);
 

@@ -10,6 +10,7 @@
 #include <limits>
 #include <utility>
 
+#include "runtime/binary_format.h"
 #include "runtime/binary_reader.h"
 #include "runtime/decode_expr.h"
 #include "runtime/decode_names.h"
@@ -18,22 +19,7 @@ namespace slabfuzz {
 
 namespace {
 
-enum SectionId : uint8_t {
-  kCustomSection = 0,
-  kTypeSection = 1,
-  kImportSection = 2,
-  kFunctionSection = 3,
-  kTableSection = 4,
-  kMemorySection = 5,
-  kGlobalSection = 6,
-  kExportSection = 7,
-  kStartSection = 8,
-  kElemSection = 9,
-  kCodeSection = 10,
-  kDataSection = 11,
-  kDataCountSection = 12,
-  kTagSection = 13,  // exception handling: out of scope
-};
+using namespace binary;  // section ids
 
 // Rank of each non-custom section in the required order (spec 5.5.16):
 // data count (12) sits between element (9) and code (10), and the tag

@@ -3,26 +3,14 @@
 #include <limits>
 #include <map>
 
+#include "runtime/binary_format.h"
 #include "runtime/binary_reader.h"
 
 namespace slabfuzz {
 
 namespace {
 
-// Subsection ids of the extended name section.
-enum NameSubsection : uint8_t {
-  kModuleNames = 0,
-  kFunctionNames = 1,
-  kLocalNames = 2,
-  kLabelNames = 3,
-  kTypeNames = 4,
-  kTableNames = 5,
-  kMemoryNames = 6,
-  kGlobalNames = 7,
-  kElemNames = 8,
-  kDataNames = 9,
-  kFieldNames = 10,
-};
+using namespace binary;  // name subsection ids
 
 constexpr uint32_t kAnyCount = std::numeric_limits<uint32_t>::max();
 

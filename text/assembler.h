@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "text/encode.h"
+#include "generators/byte_writer.h"
 #include "text/lexer.h"
 
 namespace slabfuzz::wat {

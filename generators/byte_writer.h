@@ -1,14 +1,15 @@
-// Byte-level helpers for writing a binary module (spec 5): LEB128 integers,
-// names, vectors and sections. Owns: the encodings only. Does not own: what
-// is written (the assembler decides). Contract: every value is written in
-// its shortest LEB128 form.
+// Byte-level writing of the binary format (spec 5): LEB128 integers, fixed
+// width little-endian values, names and sections. Owns: the encodings only.
+// Does not own: what is written (the module encoder, generators/encode.h, and
+// the text assembler, text/, decide). Contract: every LEB128 is written in
+// its shortest form, so equal values always give equal bytes.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
-namespace slabfuzz::wat {
+namespace slabfuzz {
 
 class Bytes {
  public:
@@ -37,6 +38,7 @@ class Bytes {
   }
   void raw(std::string_view s) { data_.insert(data_.end(), s.begin(), s.end()); }
   void raw(const Bytes& b) { data_.insert(data_.end(), b.data_.begin(), b.data_.end()); }
+  void raw(const std::vector<uint8_t>& b) { data_.insert(data_.end(), b.begin(), b.end()); }
   void name(std::string_view s) {
     u32(s.size());
     raw(s);
@@ -51,9 +53,10 @@ class Bytes {
   size_t size() const { return data_.size(); }
   bool empty() const { return data_.empty(); }
   std::vector<uint8_t>& data() { return data_; }
+  const std::vector<uint8_t>& data() const { return data_; }
 
  private:
   std::vector<uint8_t> data_;
 };
 
-}  // namespace slabfuzz::wat
+}  // namespace slabfuzz

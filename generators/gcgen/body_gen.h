@@ -1,0 +1,187 @@
+// gcgen's function bodies: the builder that emits `Instr`s while tracking the
+// operand stack, control frames and locals, and the generator state shared by
+// the value maker (values.cc), the row table (rows.cc) and the templates
+// (templates.cc). Internal to gcgen.
+// Owns: validity by construction of one body (every instruction is emitted
+// only when the tracked stack types allow it; Instr c/d block-structure
+// indices are filled exactly as runtime/decode_expr.cc fills them).
+// Does not own: module-level structure (module_gen.cc) or the type section.
+// Contract: after run(), the Function validates against its type, and every
+// loop is bounded by a counter and by the module's budget global.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "generators/gcgen/choices.h"
+#include "generators/gcgen/gcgen.h"
+#include "generators/gcgen/type_model.h"
+#include "runtime/module.h"
+
+namespace slabfuzz::gcgen {
+
+// Function indices of the fuzzing-support imports (one per fixed type).
+enum ImportFunc : uint32_t {
+  kLogI32,
+  kLogI64,
+  kLogF32,
+  kLogF64,
+  kLogAnyref,
+  kLogFuncref,
+  kLogExternref,
+  kGcImport,
+  kNumImports,
+};
+// Global 0: the budget (Binaryen's hang limit), reset by each entry function.
+inline constexpr uint32_t kBudgetGlobal = 0;
+
+// What every body of one module shares.
+struct ModuleCtx {
+  Module& m;
+  const TypeModel& tm;
+  Choices& c;
+  const GenParams& p;
+  GenStats& stats;
+  std::vector<uint32_t> callable;  // functions a body may call or ref.func
+  std::vector<bool> row_enabled;   // swarm: rows.cc's table, by index
+  std::vector<uint32_t> template_weight;
+};
+
+class BodyGen {
+ public:
+  BodyGen(ModuleCtx& ctx, uint32_t func_index, bool entry);
+  void run();
+
+  // --- The builder -------------------------------------------------------
+  void emit(Opcode op, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0, uint32_t d = 0);
+  void push(ValType t) { stack_.push_back(t); }
+  ValType pop() {
+    ValType t = stack_.back();
+    stack_.pop_back();
+    return t;
+  }
+  // The i-th value from the top (0 = top); only when depthAvail() > i.
+  ValType top(size_t i = 0) const { return stack_[stack_.size() - 1 - i]; }
+  // Values above the innermost frame's base.
+  size_t depthAvail() const { return stack_.size() - ctrls_.back().height; }
+  // Block, Loop or If (If pops its i32 condition first) with no parameters
+  // and at most one result.
+  void open(Opcode op, std::optional<ValType> result);
+  void elseBranch();
+  void close();
+  size_t nesting() const { return ctrls_.size(); }
+  bool full() const { return f_.body.size() >= ctx_.p.max_body_instrs; }
+
+  uint32_t newLocal(ValType t);
+  bool canAddLocal() const { return f_.locals.size() < ctx_.p.max_locals; }
+  ValType localType(uint32_t i) const { return locals_[i]; }
+  uint32_t numLocals() const { return static_cast<uint32_t>(locals_.size()); }
+  void localGet(uint32_t i);
+  void localSet(uint32_t i);
+  void localTee(uint32_t i);
+  // Is local i known to hold a non-null reference here (set from a
+  // non-nullable value in this scope or an enclosing one)?
+  bool knownNonNull(uint32_t i) const;
+  // A local for a temporary of type t: a free (unreserved) one of the same
+  // type, or a new one. Reserved locals (loop counters, a template's
+  // loop-carried references) are never reused by rows.
+  uint32_t temp(ValType t);
+  void reserve(uint32_t i) { reserved_[i] = 1; }
+  bool isReserved(uint32_t i) const { return reserved_[i] != 0; }
+
+  // --- Generation --------------------------------------------------------
+  // Leaves one value whose type is a subtype of t on the stack.
+  void makeValue(ValType t, uint32_t depth = 0);
+  // Consumes the top value observably (a log call, or a local or global).
+  void consumeTop();
+  // Makes the values above the frame base exactly `results`.
+  void settle(std::span<const ValType> results);
+  // Up to n statements drawn from the row table.
+  void statements(uint32_t n);
+  // A bounded loop: counter reset, body, latch (counter < bound, budget > 0).
+  // The body callback runs inside the loop, given the counter's local.
+  template <typename Body>
+  void boundedLoop(uint32_t bound, Body&& body);
+  void loopLatch(uint32_t counter, uint32_t bound);
+  // Logs a value of type t already on the stack.
+  void logValue(ValType t);
+  // A fresh i32 made of what the body already holds, or a constant.
+  void makeI32(uint32_t depth = 0) { makeValue(ValType::i32(), depth); }
+  void constI32(int32_t v) {
+    emit(Opcode::I32Const, static_cast<uint32_t>(v));
+    push(ValType::i32());
+  }
+  void call(uint32_t func);  // args must be on the stack
+
+  ModuleCtx& ctx() { return ctx_; }
+  const ModuleCtx& ctx() const { return ctx_; }
+  Choices& c() { return ctx_.c; }
+  const TypeModel& tm() const { return ctx_.tm; }
+  uint32_t loopDepth() const { return loop_depth_; }
+  uint32_t funcIndex() const { return func_index_; }
+  void countRow(std::string_view name) { ctx_.stats.rows[std::string(name)]++; }
+
+  // The function's frames, outermost first, for label choices.
+  struct Ctrl {
+    Opcode op;
+    std::optional<ValType> result;
+    size_t height;
+    uint32_t at;                   // index of the opener in the body
+    std::vector<uint8_t> nonnull;  // known-non-null locals on entry
+  };
+  const std::vector<Ctrl>& ctrls() const { return ctrls_; }
+  // The types a branch to frame i (outermost = 0, the function) carries.
+  std::vector<ValType> labelTypes(size_t i) const;
+
+ private:
+  void makeRef(ValType t, uint32_t depth);
+  void makeNum(ValType t, uint32_t depth);
+  bool tryLocalOrGlobal(ValType t);
+  void newStruct(uint32_t type, uint32_t depth);
+  void newArray(uint32_t type, uint32_t depth);
+  void refFunc(HeapType ht);
+
+  ModuleCtx& ctx_;
+  uint32_t func_index_;
+  bool entry_;
+  Function& f_;
+  std::vector<ValType> locals_;  // params then declared locals
+  uint32_t num_params_ = 0;
+  std::vector<uint8_t> nonnull_;
+  std::vector<uint8_t> reserved_;
+  std::vector<ValType> stack_;
+  std::vector<Ctrl> ctrls_;
+  std::vector<ValType> results_;  // the function's
+  uint32_t loop_depth_ = 0;
+
+  friend void runSeedLoopTemplate(BodyGen& g);
+};
+
+template <typename Body>
+void BodyGen::boundedLoop(uint32_t bound, Body&& body) {
+  const uint32_t counter = newLocal(ValType::i32());
+  reserve(counter);
+  constI32(0);
+  localSet(counter);
+  open(Opcode::Loop, std::nullopt);
+  ++loop_depth_;
+  body(counter);
+  settle({});
+  loopLatch(counter, bound);
+  --loop_depth_;
+  close();
+}
+
+// rows.cc: the row table's size and names (for swarm settings and stats).
+size_t rowCount();
+void drawSwarm(ModuleCtx& ctx);
+// rows.cc: turns the (ref null ft) that the caller has just emitted (but
+// not pushed) into a (ref ft) without a trap; the caller's call_ref pops it.
+void nonNullFuncref(BodyGen& g, uint32_t ft);
+// templates.cc: the seed-bug template.
+void runSeedLoopTemplate(BodyGen& g);
+
+}  // namespace slabfuzz::gcgen

@@ -1,0 +1,248 @@
+// The body builder: instruction emission with operand-stack, frame and local
+// tracking (see body_gen.h), and the scaffolding every body shares (entry
+// prologue, loop latches, settling a frame's results, logging).
+#include <algorithm>
+
+#include "generators/gcgen/body_gen.h"
+
+namespace slabfuzz::gcgen {
+
+BodyGen::BodyGen(ModuleCtx& ctx, uint32_t func_index, bool entry)
+    : ctx_(ctx),
+      func_index_(func_index),
+      entry_(entry),
+      f_(ctx.m.functions[func_index - ctx.m.num_imported_funcs]) {
+  const FuncType& sig = ctx.tm.sig(ctx.m.func_types[func_index]);
+  locals_ = sig.params;
+  num_params_ = static_cast<uint32_t>(sig.params.size());
+  nonnull_.assign(locals_.size(), 0);
+  reserved_.assign(locals_.size(), 0);
+  results_ = sig.results;
+}
+
+void BodyGen::emit(Opcode op, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+  Instr ins;
+  ins.op = op;
+  // Not a byte offset (there are no bytes yet): the instruction's position,
+  // so that diagnostics about a generated module still point somewhere.
+  ins.offset = static_cast<uint32_t>(f_.body.size());
+  ins.a = a;
+  ins.b = b;
+  ins.c = c;
+  ins.d = d;
+  f_.body.push_back(ins);
+}
+
+void BodyGen::open(Opcode op, std::optional<ValType> result) {
+  if (op == Opcode::If) pop();
+  const auto at = static_cast<uint32_t>(f_.body.size());
+  if (result) {
+    emit(op, static_cast<uint32_t>(BlockTypeKind::Value), result->bits());
+  } else {
+    emit(op, static_cast<uint32_t>(BlockTypeKind::Empty));
+  }
+  ctrls_.push_back({op, result, stack_.size(), at, nonnull_});
+}
+
+// As the decoder: the If's d names its Else.
+void BodyGen::elseBranch() {
+  Ctrl& ctrl = ctrls_.back();
+  f_.body[ctrl.at].d = static_cast<uint32_t>(f_.body.size());
+  emit(Opcode::Else);
+  stack_.resize(ctrl.height);
+  nonnull_ = ctrl.nonnull;
+  nonnull_.resize(locals_.size(), 0);  // locals declared since are unknown
+}
+
+// As the decoder: the opener's c names its End, and an If without an Else
+// has d == c.
+void BodyGen::close() {
+  Ctrl ctrl = std::move(ctrls_.back());
+  ctrls_.pop_back();
+  const auto end = static_cast<uint32_t>(f_.body.size());
+  emit(Opcode::End);
+  Instr& opener = f_.body[ctrl.at];
+  opener.c = end;
+  if (opener.op == Opcode::If && opener.d == 0) opener.d = end;
+  stack_.resize(ctrl.height);
+  if (ctrl.result) push(*ctrl.result);
+  // Sets inside the frame may not have run: only what held on entry holds.
+  nonnull_ = std::move(ctrl.nonnull);
+  nonnull_.resize(locals_.size(), 0);  // locals declared since are unknown
+}
+
+std::vector<ValType> BodyGen::labelTypes(size_t i) const {
+  if (i == 0) return results_;
+  const Ctrl& ctrl = ctrls_[i];
+  if (ctrl.op == Opcode::Loop || !ctrl.result) return {};
+  return {*ctrl.result};
+}
+
+uint32_t BodyGen::newLocal(ValType t) {
+  // Declared reference locals are nullable: they start null, and a
+  // non-nullable one would need the validator's initialisation tracking to
+  // agree with ours across every block.
+  if (t.isRef()) t = t.asNullable(true);
+  f_.locals.push_back(t);
+  locals_.push_back(t);
+  nonnull_.push_back(0);
+  reserved_.push_back(0);
+  return static_cast<uint32_t>(locals_.size() - 1);
+}
+
+uint32_t BodyGen::temp(ValType t) {
+  const ValType want = t.isRef() ? t.asNullable(true) : t;
+  for (uint32_t i = num_params_; i < numLocals(); ++i) {
+    if (locals_[i] == want && !isReserved(i)) return i;
+  }
+  return newLocal(want);
+}
+
+void BodyGen::localGet(uint32_t i) {
+  emit(Opcode::LocalGet, i);
+  push(locals_[i]);
+}
+
+void BodyGen::localSet(uint32_t i) {
+  ValType v = pop();
+  emit(Opcode::LocalSet, i);
+  if (v.isRef()) nonnull_[i] = v.nullable() ? 0 : 1;
+}
+
+void BodyGen::localTee(uint32_t i) {
+  ValType v = pop();
+  emit(Opcode::LocalTee, i);
+  if (v.isRef()) nonnull_[i] = v.nullable() ? 0 : 1;
+  push(locals_[i]);  // local.tee's result has the local's type (spec 3.4.x)
+}
+
+bool BodyGen::knownNonNull(uint32_t i) const {
+  return locals_[i].isRef() && (!locals_[i].nullable() || nonnull_[i] != 0);
+}
+
+void BodyGen::call(uint32_t func) {
+  const FuncType& sig = ctx_.tm.sig(ctx_.m.func_types[func]);
+  for (size_t i = 0; i < sig.params.size(); ++i) pop();
+  emit(Opcode::Call, func);
+  for (ValType r : sig.results) push(r);
+}
+
+void BodyGen::logValue(ValType t) {
+  switch (t.kind()) {
+    case ValKind::I32: call(kLogI32); return;
+    case ValKind::I64: call(kLogI64); return;
+    case ValKind::F32: call(kLogF32); return;
+    case ValKind::F64: call(kLogF64); return;
+    default: break;
+  }
+  HeapType top = ctx_.tm.top(t.heapType());
+  if (top == HeapType::abstract(HeapType::Func)) {
+    call(kLogFuncref);
+  } else if (top == HeapType::abstract(HeapType::Extern)) {
+    call(kLogExternref);
+  } else {
+    call(kLogAnyref);
+  }
+}
+
+void BodyGen::consumeTop() {
+  const ValType t = top();
+  // Mostly a log line (a wrong value changes the log); sometimes a local of
+  // the value's type, which later rows may read back.
+  if (c().oneIn(3)) {
+    for (uint32_t i = 0; i < numLocals(); ++i) {
+      if (locals_[i] == (t.isRef() ? t.asNullable(true) : t) && !isReserved(i) &&
+          !(knownNonNull(i) && t.isRef() && t.nullable())) {
+        localSet(i);
+        countRow("consume:local.set");
+        return;
+      }
+    }
+    if (canAddLocal()) {
+      localSet(newLocal(t));
+      countRow("consume:local.set");
+      return;
+    }
+  }
+  logValue(t);
+  countRow("consume:log");
+}
+
+void BodyGen::settle(std::span<const ValType> results) {
+  if (depthAvail() == results.size()) {
+    bool match = true;
+    for (size_t i = 0; i < results.size() && match; ++i) {
+      match = ctx_.tm.isSubtype(top(results.size() - 1 - i), results[i]);
+    }
+    if (match) return;
+  }
+  while (depthAvail() > 0) consumeTop();
+  for (ValType r : results) makeValue(r);
+}
+
+void BodyGen::loopLatch(uint32_t counter, uint32_t bound) {
+  // counter += 1; continue while counter < bound and the budget lasts
+  localGet(counter);
+  constI32(1);
+  emit(Opcode::I32Add);
+  pop();
+  localTee(counter);
+  constI32(static_cast<int32_t>(bound));
+  emit(Opcode::I32LtU);
+  pop();
+  emit(Opcode::GlobalGet, kBudgetGlobal);
+  push(ValType::i32());
+  constI32(0);
+  emit(Opcode::I32GtS);
+  pop();
+  emit(Opcode::I32And);
+  pop();
+  // budget -= 1 (every iteration of every loop draws from it)
+  emit(Opcode::GlobalGet, kBudgetGlobal);
+  constI32(1);
+  emit(Opcode::I32Sub);
+  emit(Opcode::GlobalSet, kBudgetGlobal);
+  pop();
+  emit(Opcode::BrIf, 0);
+  pop();
+}
+
+void BodyGen::run() {
+  ctrls_.push_back({Opcode::Nop, std::nullopt, 0, 0, nonnull_});
+  if (entry_) {
+    // Each export call starts with a full budget.
+    constI32(static_cast<int32_t>(ctx_.p.budget));
+    emit(Opcode::GlobalSet, kBudgetGlobal);
+    pop();
+  } else {
+    // Every call draws from the budget (recursion through call_ref is
+    // possible, so calls need a bound too). An exhausted budget returns at
+    // once with leaf values (no calls, no loops): the run goes on, and the
+    // exports' results stay comparable, where a trap would end the call.
+    emit(Opcode::GlobalGet, kBudgetGlobal);
+    push(ValType::i32());
+    constI32(0);
+    emit(Opcode::I32LeS);
+    pop();
+    open(Opcode::If, std::nullopt);
+    for (ValType r : results_) makeValue(r, ctx_.p.max_value_depth);
+    emit(Opcode::Return);
+    close();
+    emit(Opcode::GlobalGet, kBudgetGlobal);
+    push(ValType::i32());
+    constI32(1);
+    emit(Opcode::I32Sub);
+    pop();
+    emit(Opcode::GlobalSet, kBudgetGlobal);
+    pop();
+  }
+  if (entry_ && ctx_.template_weight[0] > 0 && !c().oneIn(ctx_.template_weight[0] + 1)) {
+    runSeedLoopTemplate(*this);
+  }
+  statements(c().inRange(1, ctx_.p.max_block_statements));
+  settle(results_);
+  emit(Opcode::End);
+  ctrls_.pop_back();
+}
+
+}  // namespace slabfuzz::gcgen

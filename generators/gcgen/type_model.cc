@@ -1,0 +1,263 @@
+// Type section generation and the type model (see type_model.h).
+#include "generators/gcgen/type_model.h"
+
+#include <algorithm>
+
+namespace slabfuzz::gcgen {
+
+namespace {
+
+using HT = HeapType;
+
+ValType absRef(HT::Abstract a, bool nullable) {
+  return ValType::ref(HT::abstract(a), nullable);
+}
+
+void addSingleton(Module& m, CompositeType ct) {
+  SubType st;
+  st.final = true;
+  st.composite = std::move(ct);
+  st.rec_group = static_cast<uint32_t>(m.rec_groups.size());
+  m.rec_groups.push_back({static_cast<uint32_t>(m.types.size()), 1});
+  m.types.push_back(std::move(st));
+}
+
+CompositeType funcOf(std::vector<ValType> params, std::vector<ValType> results) {
+  CompositeType ct;
+  ct.kind = CompositeKind::Func;
+  ct.func.params = std::move(params);
+  ct.func.results = std::move(results);
+  return ct;
+}
+
+// Draws the types of one rec group [first, first + count).
+class GroupGen {
+ public:
+  GroupGen(Choices& c, const GenParams& p, Module& m, uint32_t first, uint32_t count)
+      : c_(c), p_(p), m_(m), first_(first), end_(first + count) {}
+
+  // A reference type that a value of type `self` may hold: concrete types
+  // later than `self` (itself included) only nullable (see type_model.h).
+  ValType refType(uint32_t self) {
+    static constexpr HT::Abstract kAbstract[] = {HT::Any,    HT::Eq,      HT::I31,    HT::Struct,
+                                                 HT::Array,  HT::Func,    HT::Extern, HT::None,
+                                                 HT::NoFunc, HT::NoExtern};
+    bool nullable = !c_.oneIn(3);
+    if (c_.oneIn(3)) {
+      HT::Abstract a = kAbstract[c_.upTo(std::size(kAbstract) - 1)];
+      // Leaf-less abstract types are only held nullable.
+      if (a == HT::Struct || a == HT::Array || a == HT::None || a == HT::NoFunc ||
+          a == HT::NoExtern) {
+        nullable = true;
+      }
+      return absRef(a, nullable);
+    }
+    uint32_t t = kFirstRandomType + c_.upTo(end_ - 1 - kFirstRandomType);
+    if (t >= self) nullable = true;
+    return ValType::ref(HT::index(t), nullable);
+  }
+
+  ValType storageType(uint32_t self) {
+    static constexpr uint32_t kWeights[] = {2, 2, 4, 2, 1, 1, 5};
+    switch (c_.weighted(kWeights)) {
+      case 0: return ValType::i32();
+      case 1: return ValType::i8();
+      case 2: return refType(self);
+      case 3: return ValType::i16();
+      case 4: return ValType::f32();
+      case 5: return ValType::f64();
+      default: return ValType::i64();
+    }
+  }
+  ValType valueType(uint32_t self) {
+    ValType t = storageType(self);
+    return t.isPacked() ? ValType::i32() : t;
+  }
+
+  void run() {
+    for (uint32_t t = first_; t < end_; ++t) m_.types.push_back(make(t));
+  }
+
+ private:
+  SubType make(uint32_t t) {
+    SubType st;
+    st.rec_group = static_cast<uint32_t>(m_.rec_groups.size());
+    st.offset = 0;
+    static constexpr uint32_t kKindWeights[] = {5, 3, 2};
+    size_t kind = c_.weighted(kKindWeights);
+    const CompositeKind want = kind == 0   ? CompositeKind::Struct
+                               : kind == 1 ? CompositeKind::Array
+                                           : CompositeKind::Func;
+    // A supertype: an earlier non-final type of the same kind.
+    std::vector<uint32_t> supers;
+    for (uint32_t s = kFirstRandomType; s < t; ++s) {
+      if (!m_.types[s].final && m_.types[s].composite.kind == want) supers.push_back(s);
+    }
+    const SubType* super = nullptr;
+    if (!supers.empty() && !c_.oneIn(3)) {
+      uint32_t s = supers[c_.upTo(static_cast<uint32_t>(supers.size() - 1))];
+      st.supertypes.push_back(s);
+      super = &m_.types[s];
+    }
+    st.final = c_.oneIn(4);
+    st.composite.kind = want;
+    switch (want) {
+      case CompositeKind::Struct: {
+        // A subtype repeats its supertype's fields (width subtyping) and adds some.
+        if (super) st.composite.fields = super->composite.fields;
+        uint32_t extra = c_.upTo(p_.max_struct_fields);
+        for (uint32_t i = 0; i < extra && st.composite.fields.size() < p_.max_struct_fields; ++i) {
+          st.composite.fields.push_back({storageType(t), !c_.oneIn(3)});
+        }
+        break;
+      }
+      case CompositeKind::Array:
+        if (super) {
+          st.composite.fields = super->composite.fields;
+        } else {
+          st.composite.fields.push_back({storageType(t), !c_.oneIn(4)});
+        }
+        break;
+      case CompositeKind::Func:
+        if (super) {
+          st.composite.func = super->composite.func;
+        } else {
+          uint32_t np = c_.upTo(p_.max_params), nr = c_.upTo(p_.max_results);
+          for (uint32_t i = 0; i < np; ++i) st.composite.func.params.push_back(valueType(t));
+          for (uint32_t i = 0; i < nr; ++i) st.composite.func.results.push_back(valueType(t));
+        }
+        break;
+    }
+    return st;
+  }
+
+  Choices& c_;
+  const GenParams& p_;
+  Module& m_;
+  uint32_t first_, end_;
+};
+
+}  // namespace
+
+void generateTypes(Choices& c, const GenParams& params, Module& m) {
+  addSingleton(m, funcOf({ValType::i32()}, {}));
+  addSingleton(m, funcOf({ValType::i64()}, {}));
+  addSingleton(m, funcOf({ValType::f32()}, {}));
+  addSingleton(m, funcOf({ValType::f64()}, {}));
+  addSingleton(m, funcOf({absRef(HT::Any, true)}, {}));
+  addSingleton(m, funcOf({absRef(HT::Func, true)}, {}));
+  addSingleton(m, funcOf({absRef(HT::Extern, true)}, {}));
+  addSingleton(m, funcOf({}, {}));
+  addSingleton(m, funcOf({}, {ValType::i32()}));
+
+  const uint32_t groups = c.upTo(params.max_rec_groups);
+  for (uint32_t g = 0; g < groups; ++g) {
+    const uint32_t first = static_cast<uint32_t>(m.types.size());
+    const uint32_t count = c.inRange(1, params.max_rec_group_size);
+    GroupGen(c, params, m, first, count).run();
+    m.rec_groups.push_back({first, count});
+  }
+
+  // Fallbacks so that the templates always have what they need: an array
+  // with a mutable element, and a struct whose field holds a typed funcref.
+  bool has_mut_array = false, has_box = false;
+  for (uint32_t t = kFirstRandomType; t < m.types.size(); ++t) {
+    const CompositeType& ct = m.types[t].composite;
+    if (ct.kind == CompositeKind::Array && ct.fields[0].mut) has_mut_array = true;
+    if (ct.kind != CompositeKind::Struct) continue;
+    for (const FieldType& f : ct.fields) {
+      if (f.type.isRef() && f.type.heapType().isIndex() &&
+          m.types[f.type.heapType().index()].composite.kind == CompositeKind::Func) {
+        has_box = true;
+      }
+    }
+  }
+  if (!has_mut_array) {
+    CompositeType ct;
+    ct.kind = CompositeKind::Array;
+    ct.fields.push_back({ValType::i32(), true});
+    addSingleton(m, std::move(ct));
+    m.types.back().final = false;
+  }
+  if (!has_box) {
+    const uint32_t first = static_cast<uint32_t>(m.types.size());
+    const uint32_t group = static_cast<uint32_t>(m.rec_groups.size());
+    SubType step;
+    step.final = false;
+    step.rec_group = group;
+    step.composite = funcOf({ValType::i32()}, {ValType::i32()});
+    SubType box;
+    box.final = false;
+    box.rec_group = group;
+    box.composite.kind = CompositeKind::Struct;
+    box.composite.fields.push_back({ValType::ref(HT::index(first), false), false});
+    box.composite.fields.push_back({ValType::i32(), true});
+    m.types.push_back(std::move(step));
+    m.types.push_back(std::move(box));
+    m.rec_groups.push_back({first, 2});
+  }
+  // Offsets are for diagnostics only; positions keep them distinct.
+  for (uint32_t t = 0; t < m.types.size(); ++t) {
+    m.types[t].offset = t;
+    uint32_t g = m.types[t].rec_group;
+    (void)g;
+  }
+  for (uint32_t g = 0; g < m.rec_groups.size(); ++g) {
+    for (uint32_t i = 0; i < m.rec_groups[g].count; ++i) {
+      m.types[m.rec_groups[g].first + i].rec_group = g;
+    }
+  }
+}
+
+TypeModel::TypeModel(const Module& m) : m_(m), store_(std::make_unique<TypeStore>()) {
+  auto r = canonicalizeTypes(m, *store_);
+  if (!r.ok()) return;
+  types_ = std::move(r).value();
+  ok_ = true;
+  const uint32_t n = static_cast<uint32_t>(m.types.size());
+  subs_.resize(n);
+  for (uint32_t t = 0; t < n; ++t) {
+    // Declared chains: walk up from t, adding t to each ancestor's list.
+    for (uint32_t s = t;;) {
+      subs_[s].push_back(t);
+      if (m.types[s].supertypes.empty()) break;
+      s = m.types[s].supertypes[0];
+    }
+  }
+  for (uint32_t t = kFirstRandomType; t < n; ++t) {
+    switch (kindOf(t)) {
+      case CompositeKind::Struct: {
+        structs_.push_back(t);
+        for (const FieldType& f : fields(t)) {
+          if (f.type.isRef() && f.type.heapType().isIndex() && isFunc(f.type.heapType().index())) {
+            boxes_.push_back(t);
+            break;
+          }
+        }
+        break;
+      }
+      case CompositeKind::Array: arrays_.push_back(t); break;
+      case CompositeKind::Func: funcs_.push_back(t); break;
+    }
+  }
+}
+
+HeapType TypeModel::top(HeapType ht) const {
+  if (ht.isIndex()) return HT::abstract(isFunc(ht.index()) ? HT::Func : HT::Any);
+  switch (ht.abstractKind()) {
+    case HT::Func:
+    case HT::NoFunc: return HT::abstract(HT::Func);
+    case HT::Extern:
+    case HT::NoExtern: return HT::abstract(HT::Extern);
+    default: return HT::abstract(HT::Any);
+  }
+}
+
+HeapType TypeModel::bottom(HeapType ht) const {
+  HeapType t = top(ht);
+  if (t == HT::abstract(HT::Func)) return HT::abstract(HT::NoFunc);
+  if (t == HT::abstract(HT::Extern)) return HT::abstract(HT::NoExtern);
+  return HT::abstract(HT::None);
+}
+
+}  // namespace slabfuzz::gcgen

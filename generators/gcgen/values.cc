@@ -1,0 +1,330 @@
+// "Make a value of type T": the routine every row and template uses to get an
+// operand, so that each instruction's operands exist by construction.
+// Terminates: past GenParams::max_value_depth only leaf forms are used
+// (constants, ref.null, ref.i31, ref.func, and the exact type's allocation,
+// whose non-nullable fields name earlier types: see type_model.h).
+#include <algorithm>
+
+#include "generators/gcgen/body_gen.h"
+
+namespace slabfuzz::gcgen {
+
+namespace {
+using HT = HeapType;
+}  // namespace
+
+void BodyGen::makeValue(ValType t, uint32_t depth) {
+  if (t.isRef()) {
+    makeRef(t, depth);
+  } else {
+    makeNum(t.unpacked(), depth);
+  }
+}
+
+// A local or global whose type fits, read without a trap.
+bool BodyGen::tryLocalOrGlobal(ValType t) {
+  std::vector<uint32_t> locals;
+  for (uint32_t i = 0; i < numLocals(); ++i) {
+    ValType lt = locals_[i];
+    if (ctx_.tm.isSubtype(lt, t)) {
+      locals.push_back(i);
+    } else if (lt.isRef() && knownNonNull(i) && ctx_.tm.isSubtype(lt.asNullable(false), t)) {
+      locals.push_back(i);
+    }
+  }
+  std::vector<uint32_t> globals;
+  for (uint32_t g = 1; g < ctx_.m.global_types.size(); ++g) {
+    if (ctx_.tm.isSubtype(ctx_.m.global_types[g].type, t)) globals.push_back(g);
+  }
+  const size_t n = locals.size() + globals.size();
+  if (n == 0) return false;
+  const size_t k = c().upTo(static_cast<uint32_t>(n - 1));
+  if (k < locals.size()) {
+    const uint32_t i = locals[k];
+    localGet(i);
+    if (!ctx_.tm.isSubtype(locals_[i], t)) {
+      // Known non-null: the cast to non-null cannot trap here.
+      emit(Opcode::RefAsNonNull);
+      push(pop().asNullable(false));
+      countRow("ref.as_non_null");
+    }
+    countRow("local.get");
+  } else {
+    const uint32_t g = globals[k - locals.size()];
+    emit(Opcode::GlobalGet, g);
+    push(ctx_.m.global_types[g].type);
+    countRow("global.get");
+  }
+  return true;
+}
+
+void BodyGen::makeNum(ValType t, uint32_t depth) {
+  const bool leaf = depth >= ctx_.p.max_value_depth || full();
+  if (!leaf && c().oneIn(3) && tryLocalOrGlobal(t)) return;
+  switch (t.kind()) {
+    case ValKind::I32: {
+      if (!leaf) {
+        switch (c().upTo(7)) {
+          case 0: {  // arithmetic on two made values
+            static constexpr Opcode kOps[] = {Opcode::I32Add, Opcode::I32Sub, Opcode::I32Mul,
+                                              Opcode::I32Xor, Opcode::I32And, Opcode::I32Shl,
+                                              Opcode::I32LtS, Opcode::I32Eq};
+            makeI32(depth + 1);
+            makeI32(depth + 1);
+            emit(kOps[c().upTo(std::size(kOps) - 1)]);
+            pop();
+            countRow("i32.binop");
+            return;
+          }
+          case 1: {  // the length of an array
+            if (tm().arrays().empty()) break;
+            const uint32_t a = c().pick(tm().arrays());
+            makeValue(ValType::ref(HT::index(a), false), depth + 1);
+            emit(Opcode::ArrayLen);
+            pop();
+            push(ValType::i32());
+            countRow("array.len");
+            return;
+          }
+          case 2: {  // an i31's value
+            makeValue(ValType::ref(HT::abstract(HT::I31), false), depth + 1);
+            const bool s = c().flip();
+            emit(s ? Opcode::I31GetS : Opcode::I31GetU);
+            pop();
+            push(ValType::i32());
+            countRow(s ? "i31.get_s" : "i31.get_u");
+            return;
+          }
+          case 3: {  // a struct's numeric field
+            std::vector<std::pair<uint32_t, uint32_t>> cands;
+            for (uint32_t s : tm().structs()) {
+              const auto& fs = tm().fields(s);
+              for (uint32_t i = 0; i < fs.size(); ++i) {
+                if (fs[i].type.unpacked() == ValType::i32()) cands.push_back({s, i});
+              }
+            }
+            if (cands.empty()) break;
+            auto [s, i] = cands[c().upTo(static_cast<uint32_t>(cands.size() - 1))];
+            makeValue(ValType::ref(HT::index(s), false), depth + 1);
+            const ValType ft = tm().fields(s)[i].type;
+            const Opcode op = !ft.isPacked() ? Opcode::StructGet
+                              : c().flip()   ? Opcode::StructGetS
+                                             : Opcode::StructGetU;
+            emit(op, s, i);
+            pop();
+            push(ValType::i32());
+            countRow(opcodeName(op));
+            return;
+          }
+          case 4: {  // ref.eq of two eq values
+            const ValType eq = ValType::ref(HT::abstract(HT::Eq), true);
+            makeValue(eq, depth + 1);
+            makeValue(eq, depth + 1);
+            emit(Opcode::RefEq);
+            pop();
+            pop();
+            push(ValType::i32());
+            countRow("ref.eq");
+            return;
+          }
+          default: break;
+        }
+      }
+      constI32(static_cast<int32_t>(c().upTo(1) ? c().upTo(0xFFFFFFFF) : c().upTo(16)));
+      countRow("i32.const");
+      return;
+    }
+    case ValKind::I64:
+      if (!leaf && c().oneIn(3)) {
+        makeI32(depth + 1);
+        emit(c().flip() ? Opcode::I64ExtendI32S : Opcode::I64ExtendI32U);
+        pop();
+        push(ValType::i64());
+        countRow("i64.extend_i32");
+        return;
+      }
+      if (!leaf && c().oneIn(3)) {
+        static constexpr Opcode kOps[] = {Opcode::I64Add, Opcode::I64Sub, Opcode::I64Mul,
+                                          Opcode::I64Or, Opcode::I64Rotl};
+        makeValue(ValType::i64(), depth + 1);
+        makeValue(ValType::i64(), depth + 1);
+        emit(kOps[c().upTo(std::size(kOps) - 1)]);
+        pop();
+        countRow("i64.binop");
+        return;
+      }
+      {
+        const uint64_t v = c().flip()
+                               ? (uint64_t{c().upTo(0xFFFFFFFF)} << 32) | c().upTo(0xFFFFFFFF)
+                               : c().upTo(100);
+        emit(Opcode::I64Const, static_cast<uint32_t>(v), static_cast<uint32_t>(v >> 32));
+        push(ValType::i64());
+        countRow("i64.const");
+      }
+      return;
+    case ValKind::F32:
+      // Values that survive every engine's NaN handling unchanged.
+      emit(Opcode::F32Const, 0x3F800000u + c().upTo(0xFFFF));
+      push(ValType::f32());
+      return;
+    case ValKind::F64:
+      emit(Opcode::F64Const, c().upTo(0xFFFF), 0x3FF00000u);
+      push(ValType::f64());
+      return;
+    default: constI32(0); return;
+  }
+}
+
+void BodyGen::refFunc(HeapType ht) {
+  std::vector<uint32_t> cands;
+  for (uint32_t f : ctx_.callable) {
+    if (ctx_.tm.isHeapSubtype(HT::index(ctx_.m.func_types[f]), ht)) cands.push_back(f);
+  }
+  // Every function type has a function (module_gen.cc), so cands is only
+  // empty for a bottom type, which has no values.
+  if (cands.empty()) {
+    emit(Opcode::RefNull, ht.bits());
+    emit(Opcode::RefAsNonNull);
+    push(ValType::ref(ht, false));
+    return;
+  }
+  const uint32_t f = cands[c().upTo(static_cast<uint32_t>(cands.size() - 1))];
+  emit(Opcode::RefFunc, f);
+  push(ValType::ref(HT::index(ctx_.m.func_types[f]), false));
+  countRow("ref.func");
+}
+
+void BodyGen::newStruct(uint32_t type, uint32_t depth) {
+  const auto& fs = tm().fields(type);
+  const bool defaultable =
+      std::all_of(fs.begin(), fs.end(), [](const FieldType& f) { return isDefaultable(f.type); });
+  if (defaultable && c().oneIn(4)) {
+    emit(Opcode::StructNewDefault, type);
+    countRow("struct.new_default");
+  } else {
+    for (const FieldType& f : fs) makeValue(f.type.unpacked(), depth + 1);
+    for (size_t i = 0; i < fs.size(); ++i) pop();
+    emit(Opcode::StructNew, type);
+    countRow("struct.new");
+  }
+  push(ValType::ref(HT::index(type), false));
+}
+
+void BodyGen::newArray(uint32_t type, uint32_t depth) {
+  const ValType elem = tm().fields(type)[0].type;
+  switch (isDefaultable(elem) ? c().upTo(2) : 1 + c().upTo(1)) {
+    case 0:
+      constI32(static_cast<int32_t>(c().upTo(8)));
+      emit(Opcode::ArrayNewDefault, type);
+      pop();
+      countRow("array.new_default");
+      break;
+    case 1:
+      makeValue(elem.unpacked(), depth + 1);
+      constI32(static_cast<int32_t>(1 + c().upTo(7)));
+      emit(Opcode::ArrayNew, type);
+      pop();
+      pop();
+      countRow("array.new");
+      break;
+    default: {
+      const uint32_t n = c().upTo(4);
+      for (uint32_t i = 0; i < n; ++i) makeValue(elem.unpacked(), depth + 1);
+      for (uint32_t i = 0; i < n; ++i) pop();
+      emit(Opcode::ArrayNewFixed, type, n);
+      countRow("array.new_fixed");
+      break;
+    }
+  }
+  push(ValType::ref(HT::index(type), false));
+}
+
+void BodyGen::makeRef(ValType t, uint32_t depth) {
+  const HeapType ht = t.heapType();
+  const bool leaf = depth >= ctx_.p.max_value_depth || full();
+  // At the leaves a nullable reference is null unless a non-null leaf
+  // exists that allocates nothing (i31, ref.func, an extern of an i31):
+  // null funcrefs would make most call_refs trap.
+  bool cheap_leaf = false;
+  if (ht.isIndex()) {
+    cheap_leaf = tm().isFunc(ht.index());
+  } else {
+    switch (ht.abstractKind()) {
+      case HT::Any:
+      case HT::Eq:
+      case HT::I31:
+      case HT::Func:
+      case HT::Extern: cheap_leaf = true; break;
+      default: break;
+    }
+  }
+  if (t.nullable() && ((leaf && !cheap_leaf) || c().oneIn(10))) {
+    emit(Opcode::RefNull, ht.bits());
+    push(ValType::ref(ht, true));
+    countRow("ref.null");
+    return;
+  }
+  if (!leaf && c().oneIn(3) && tryLocalOrGlobal(t)) return;
+  if (ht.isIndex()) {
+    uint32_t type = ht.index();
+    // A subtype's value where the supertype is asked for (a struct read
+    // through its supertype's fields), except at the leaves.
+    if (!leaf && c().flip()) type = c().pick(tm().subtypesOf(type));
+    if (tm().isStruct(type)) {
+      newStruct(type, depth);
+    } else if (tm().isArray(type)) {
+      newArray(type, depth);
+    } else {
+      refFunc(HT::index(type));
+    }
+    return;
+  }
+  switch (ht.abstractKind()) {
+    case HT::Func: refFunc(ht); return;
+    case HT::Extern:
+      // extern.convert_any of an internal value: externs round-trip.
+      makeRef(ValType::ref(HT::abstract(HT::Any), t.nullable()), depth + 1);
+      emit(Opcode::ExternConvertAny);
+      push(ValType::ref(HT::abstract(HT::Extern), pop().nullable()));
+      countRow("extern.convert_any");
+      return;
+    case HT::Any:
+    case HT::Eq:
+      if (!leaf && !c().oneIn(3)) {
+        const bool s = c().flip();
+        std::span<const uint32_t> pool = s ? tm().structs() : tm().arrays();
+        if (!pool.empty()) {
+          makeRef(ValType::ref(HT::index(c().pick(pool)), false), depth + 1);
+          return;
+        }
+      }
+      [[fallthrough]];
+    case HT::I31:
+      makeI32(depth + 1);
+      emit(Opcode::RefI31);
+      pop();
+      push(ValType::ref(HT::abstract(HT::I31), false));
+      countRow("ref.i31");
+      return;
+    case HT::Struct:
+      newStruct(
+          tm().structs()[leaf ? 0 : c().upTo(static_cast<uint32_t>(tm().structs().size() - 1))],
+          depth);
+      return;
+    case HT::Array:
+      newArray(tm().arrays()[leaf ? 0 : c().upTo(static_cast<uint32_t>(tm().arrays().size() - 1))],
+               depth);
+      return;
+    default:
+      // Bottom types: only null (a non-null bottom is never asked for).
+      emit(Opcode::RefNull, ht.bits());
+      push(ValType::ref(ht, true));
+      if (!t.nullable()) {
+        emit(Opcode::RefAsNonNull);
+        push(pop().asNullable(false));
+      }
+      return;
+  }
+}
+
+}  // namespace slabfuzz::gcgen

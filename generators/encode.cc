@@ -454,7 +454,12 @@ class Encoder {
   // bit 2 expressions. A Module keeps no flags, only what they mean, so the
   // most compact form that says the same is chosen:
   //   function indices (flags 0-3) when the type is (ref func) and every
-  //   item is a lone ref.func (exactly what flags 0-3 decode to);
+  //   item is a lone ref.func (exactly what flags 0-3 decode to), except
+  //   for passive segments and active ones naming their table: Binaryen
+  //   132 reads elemkind 0x00 as the nullable funcref, so an
+  //   array.new_elem of (array (ref func)) from such a segment would be
+  //   refused there; the expression form with its explicit type says the
+  //   same to every reader;
   //   the implicit table 0 (flags 0 and 4) when flag 0's implied type
   //   (ref func) or flag 4's (ref null func) is the segment's.
   void elemSection() {
@@ -467,6 +472,8 @@ class Encoder {
 
   static bool usesFuncIndices(const ElemSegment& seg) {
     if (seg.type != kFuncRef) return false;
+    if (seg.mode == SegmentMode::Passive) return false;
+    if (seg.mode == SegmentMode::Active && seg.table != 0) return false;
     for (const ConstExpr& item : seg.items) {
       if (item.instrs.size() != 1 || item.instrs[0].op != Opcode::RefFunc) return false;
     }

@@ -33,6 +33,7 @@ enum ImportFunc : uint32_t {
   kLogFuncref,
   kLogExternref,
   kGcImport,
+  kCallRefImport,  // Binaryen's call-ref: calls a funcref as JS would
   kNumImports,
 };
 // Global 0: the budget (Binaryen's hang limit), reset by each entry function.
@@ -45,9 +46,34 @@ struct ModuleCtx {
   Choices& c;
   const GenParams& p;
   GenStats& stats;
-  std::vector<uint32_t> callable;  // functions a body may call or ref.func
-  std::vector<bool> row_enabled;   // swarm: rows.cc's table, by index
-  std::vector<uint32_t> template_weight;
+  std::vector<uint32_t> callable;         // functions a body may call or ref.func
+  std::vector<bool> row_enabled;          // swarm: rows.cc's table, by index
+  std::vector<uint32_t> template_weight;  // kTemplate* order
+  // Passive segments for the bulk templates (module_gen.cc): for each type
+  // index, the element segment whose type fits that array's element type
+  // (-1: none), the element segments' length, and the passive data
+  // segment's length (0: none; its index is 0).
+  std::vector<int32_t> array_elem_seg;
+  uint32_t elem_seg_len = 0;
+  uint32_t data_len = 0;
+  // Table kFuncTable (funcref) holds these functions, slot by slot (an
+  // active element segment fills it; nothing writes it afterwards), so a
+  // call_indirect's callee is known. Table kAnyTable (anyref, at least
+  // kAnyTableMin slots, at most 64) is the table rows' to read and write.
+  std::vector<uint32_t> table_funcs;
+};
+inline constexpr uint32_t kFuncTable = 0;
+inline constexpr uint32_t kAnyTable = 1;
+inline constexpr uint32_t kAnyTableMin = 4;
+
+// Templates, in ModuleCtx::template_weight order.
+enum TemplateKind : uint32_t {
+  kTemplateSeedLoop,
+  kTemplateRedefinedLocal,
+  kTemplateRefSelectBlocks,
+  kTemplateBulkNearGc,
+  kTemplateSubtypeReads,
+  kNumTemplates,
 };
 
 class BodyGen {
@@ -115,6 +141,12 @@ class BodyGen {
     push(ValType::i32());
   }
   void call(uint32_t func);  // args must be on the stack
+  // Appends br_table targets to Function::extra; returns the first's index.
+  uint32_t addExtra(std::span<const uint32_t> targets) {
+    const auto at = static_cast<uint32_t>(f_.extra.size());
+    f_.extra.insert(f_.extra.end(), targets.begin(), targets.end());
+    return at;
+  }
 
   ModuleCtx& ctx() { return ctx_; }
   const ModuleCtx& ctx() const { return ctx_; }
@@ -143,6 +175,7 @@ class BodyGen {
   void newStruct(uint32_t type, uint32_t depth);
   void newArray(uint32_t type, uint32_t depth);
   void refFunc(HeapType ht);
+  bool tailCall();
 
   ModuleCtx& ctx_;
   uint32_t func_index_;
@@ -183,5 +216,13 @@ void drawSwarm(ModuleCtx& ctx);
 void nonNullFuncref(BodyGen& g, uint32_t ft);
 // templates.cc: the seed-bug template.
 void runSeedLoopTemplate(BodyGen& g);
+// templates2.cc: the other favoured shapes (issue 5), each counting itself
+// in GenStats::templates.
+void runRedefinedLocalTemplate(BodyGen& g);
+void runRefSelectBlocksTemplate(BodyGen& g);
+void runBulkNearGcTemplate(BodyGen& g);
+void runSubtypeReadsTemplate(BodyGen& g);
+// Runs template k (a TemplateKind).
+void runTemplate(BodyGen& g, uint32_t k);
 
 }  // namespace slabfuzz::gcgen

@@ -207,6 +207,43 @@ void BodyGen::loopLatch(uint32_t counter, uint32_t bound) {
   pop();
 }
 
+// return_call / return_call_indirect in tail position, to an internal
+// function whose results fit this one's (by construction, never to an entry
+// function, which would reset the budget). False when none fits or the
+// bytes say no.
+bool BodyGen::tailCall() {
+  if (!c().oneIn(4)) return false;
+  auto fits = [&](uint32_t f) {
+    const auto& rs = ctx_.tm.sig(ctx_.m.func_types[f]).results;
+    if (rs.size() != results_.size()) return false;
+    for (size_t i = 0; i < rs.size(); ++i) {
+      if (!ctx_.tm.isSubtype(rs[i], results_[i])) return false;
+    }
+    return true;
+  };
+  std::vector<uint32_t> slots;
+  for (uint32_t i = 0; i < ctx_.table_funcs.size(); ++i) {
+    if (fits(ctx_.table_funcs[i])) slots.push_back(i);
+  }
+  if (slots.empty()) return false;
+  settle({});
+  const uint32_t i = slots[c().upTo(static_cast<uint32_t>(slots.size() - 1))];
+  const uint32_t f = ctx_.table_funcs[i];
+  const uint32_t x = ctx_.m.func_types[f];
+  for (ValType p : ctx_.tm.sig(x).params) makeValue(p, 1);
+  if (c().flip()) {
+    constI32(static_cast<int32_t>(i));
+    emit(Opcode::ReturnCallIndirect, x, kFuncTable);
+    pop();
+    countRow("return_call_indirect");
+  } else {
+    emit(Opcode::ReturnCall, f);
+    countRow("return_call");
+  }
+  for (size_t k = 0; k < ctx_.tm.sig(x).params.size(); ++k) pop();
+  return true;
+}
+
 void BodyGen::run() {
   ctrls_.push_back({Opcode::Nop, std::nullopt, 0, 0, nonnull_});
   if (entry_) {
@@ -239,8 +276,14 @@ void BodyGen::run() {
   if (entry_ && ctx_.template_weight[0] > 0 && !c().oneIn(ctx_.template_weight[0] + 1)) {
     runSeedLoopTemplate(*this);
   }
+  // Entry functions often start with one of the other favoured shapes too.
+  if (entry_ && !c().oneIn(3)) {
+    std::span<const uint32_t> w(ctx_.template_weight);
+    const size_t k = c().weighted(w.subspan(1));
+    if (k < kNumTemplates - 1) runTemplate(*this, static_cast<uint32_t>(k + 1));
+  }
   statements(c().inRange(1, ctx_.p.max_block_statements));
-  settle(results_);
+  if (!tailCall()) settle(results_);
   emit(Opcode::End);
   ctrls_.pop_back();
 }

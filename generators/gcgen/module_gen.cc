@@ -3,8 +3,12 @@
 // type, in FixedType order), the budget global first, one function per
 // function type (so that every typed funcref has a value), the exported
 // entry functions (no parameters, an i32 result: Binaryen's --fuzz-exec calls
-// them with default arguments), and a declarative element segment that makes
-// every function ref.func-able.
+// them with default arguments), passive element segments (GC constant
+// expressions) for the reference arrays and one passive data segment (the
+// bulk template's array.new_elem/_data and array.init_elem/_data), a
+// funcref table filled once by an active segment (call_indirect, whose
+// callees are thereby known) and an anyref table for the table rows, and a
+// declarative element segment that makes every function ref.func-able.
 #include <string>
 
 #include "generators/gcgen/body_gen.h"
@@ -18,10 +22,12 @@ namespace {
 using HT = HeapType;
 
 constexpr const char* kImportNames[kNumImports] = {
-    "log-i32", "log-i64", "log-f32", "log-f64", "log-anyref", "log-funcref", "log-externref", "gc",
+    "log-i32",     "log-i64",       "log-f32", "log-f64",  "log-anyref",
+    "log-funcref", "log-externref", "gc",      "call-ref",
 };
 static_assert(uint32_t{kLogI32} == uint32_t{kTypeLogI32} &&
-                  uint32_t{kGcImport} == uint32_t{kTypeVoid},
+                  uint32_t{kGcImport} == uint32_t{kTypeVoid} &&
+                  uint32_t{kCallRefImport} == uint32_t{kTypeCallRef},
               "import i has fixed type i");
 
 ConstExpr constExpr(Instr ins) {
@@ -69,6 +75,145 @@ void addGlobals(Choices& c, const GenParams& p, const TypeModel& tm, Module& m) 
   }
 }
 
+// A constant expression of type t for an element segment item (GC constant
+// expressions: ref.null, ref.func, ref.i31, struct.new_default,
+// array.new_default); false when t has no such value.
+bool constItem(Choices& c, const TypeModel& tm, const Module& m, std::span<const uint32_t> callable,
+               ValType t, ConstExpr& out) {
+  const HT h = t.heapType();
+  auto funcOf = [&](HT want) -> bool {
+    std::vector<uint32_t> fs;
+    for (uint32_t f : callable) {
+      if (tm.isHeapSubtype(HT::index(m.func_types[f]), want)) fs.push_back(f);
+    }
+    if (fs.empty()) return false;
+    out.instrs.push_back(instr(Opcode::RefFunc, fs[c.upTo(static_cast<uint32_t>(fs.size() - 1))]));
+    return true;
+  };
+  auto defaultableStruct = [&](uint32_t s) {
+    for (const FieldType& f : tm.fields(s)) {
+      if (!isDefaultable(f.type)) return false;
+    }
+    return true;
+  };
+  auto structOf = [&](uint32_t s) {
+    out.instrs.push_back(instr(Opcode::StructNewDefault, s));
+    return true;
+  };
+  auto arrayOf = [&](uint32_t a) {
+    out.instrs.push_back(instr(Opcode::I32Const, c.upTo(4)));
+    out.instrs.push_back(instr(Opcode::ArrayNewDefault, a));
+    return true;
+  };
+  out.instrs.clear();
+  if (t.nullable() && c.oneIn(4)) {
+    out.instrs.push_back(instr(Opcode::RefNull, h.bits()));
+    return true;
+  }
+  bool made = false;
+  if (h.isIndex()) {
+    const uint32_t x = h.index();
+    if (tm.isFunc(x)) {
+      made = funcOf(h);
+    } else if (tm.isStruct(x) && defaultableStruct(x)) {
+      made = structOf(x);
+    } else if (tm.isArray(x) && isDefaultable(tm.fields(x)[0].type)) {
+      made = arrayOf(x);
+    }
+  } else {
+    switch (h.abstractKind()) {
+      case HT::Any:
+      case HT::Eq:
+      case HT::I31:
+        out.instrs.push_back(instr(Opcode::I32Const, c.upTo(1000)));
+        out.instrs.push_back(instr(Opcode::RefI31));
+        made = true;
+        break;
+      case HT::Func: made = funcOf(h); break;
+      case HT::Struct:
+        for (uint32_t s : tm.structs()) {
+          if (!made && defaultableStruct(s)) made = structOf(s);
+        }
+        break;
+      case HT::Array:
+        for (uint32_t a : tm.arrays()) {
+          if (!made && isDefaultable(tm.fields(a)[0].type)) made = arrayOf(a);
+        }
+        break;
+      default: break;
+    }
+  }
+  if (!made && t.nullable()) {
+    out.instrs.assign(1, instr(Opcode::RefNull, h.bits()));
+    made = true;
+  }
+  return made;
+}
+
+// Passive element segments, one per reference array type whose element
+// type has constant values, all of one length; and one passive data
+// segment (the bulk template's array.new_data / array.init_data).
+void addSegments(Choices& c, const TypeModel& tm, ModuleCtx& ctx) {
+  Module& m = ctx.m;
+  ctx.array_elem_seg.assign(m.types.size(), -1);
+  ctx.elem_seg_len = c.inRange(1, 6);
+  for (uint32_t a : tm.arrays()) {
+    const ValType et = tm.fields(a)[0].type;
+    if (!et.isRef()) continue;
+    ElemSegment seg;
+    seg.mode = SegmentMode::Passive;
+    seg.type = et;
+    bool ok = true;
+    for (uint32_t i = 0; i < ctx.elem_seg_len && ok; ++i) {
+      ConstExpr e;
+      ok = constItem(c, tm, m, ctx.callable, et, e);
+      seg.items.push_back(std::move(e));
+    }
+    if (!ok) continue;
+    ctx.array_elem_seg[a] = static_cast<int32_t>(m.elems.size());
+    m.elems.push_back(std::move(seg));
+  }
+  DataSegment data;
+  data.mode = SegmentMode::Passive;
+  ctx.data_len = 64;
+  for (uint32_t i = 0; i < ctx.data_len; ++i)
+    data.bytes.push_back(static_cast<uint8_t>(c.upTo(255)));
+  m.datas.push_back(std::move(data));
+  m.data_count = 1;
+}
+
+// Table 0: every internal function once (drawn order), filled by an active
+// element segment; table 1: anyrefs, null at first.
+void addTables(Choices& c, ModuleCtx& ctx) {
+  Module& m = ctx.m;
+  for (uint32_t f : ctx.callable) {
+    if (f >= kNumImports) ctx.table_funcs.push_back(f);
+  }
+  for (size_t i = ctx.table_funcs.size(); i > 1; --i) {
+    std::swap(ctx.table_funcs[i - 1], ctx.table_funcs[c.upTo(static_cast<uint32_t>(i - 1))]);
+  }
+  const auto n = static_cast<uint32_t>(ctx.table_funcs.size());
+  Table funcs;
+  funcs.type.elem = ValType::ref(HT::abstract(HT::Func), true);
+  funcs.type.limits.min = n;
+  funcs.type.limits.max = n;
+  m.tables.push_back(funcs);
+  m.table_types.push_back(funcs.type);
+  Table anys;
+  anys.type.elem = ValType::ref(HT::abstract(HT::Any), true);
+  anys.type.limits.min = kAnyTableMin;
+  anys.type.limits.max = 64;
+  m.tables.push_back(anys);
+  m.table_types.push_back(anys.type);
+  ElemSegment fill;
+  fill.mode = SegmentMode::Active;
+  fill.table = kFuncTable;
+  fill.table_offset = constExpr(instr(Opcode::I32Const, 0));
+  fill.type = ValType::ref(HT::abstract(HT::Func), false);
+  for (uint32_t f : ctx.table_funcs) fill.items.push_back(constExpr(instr(Opcode::RefFunc, f)));
+  m.elems.push_back(std::move(fill));
+}
+
 }  // namespace
 
 Module generateModule(std::span<const uint8_t> input, const GenParams& params,
@@ -98,7 +243,7 @@ Module generateModule(std::span<const uint8_t> input, const GenParams& params,
     internal_types.push_back(c.pick(tm.funcs()));
   const uint32_t entries = c.inRange(1, std::max<uint32_t>(1, params.max_exports));
 
-  ModuleCtx ctx{m, tm, c, params, stats, {}, {}, {}};
+  ModuleCtx ctx{m, tm, c, params, stats, {}, {}, {}, {}, 0, 0, {}};
   for (uint32_t i = 0; i < kNumImports; ++i) ctx.callable.push_back(i);
   for (uint32_t t : internal_types) {
     ctx.callable.push_back(static_cast<uint32_t>(m.func_types.size()));
@@ -111,6 +256,8 @@ Module generateModule(std::span<const uint8_t> input, const GenParams& params,
     m.functions[f - kNumImports].type_index = m.func_types[f];
   }
   addGlobals(c, params, tm, m);
+  addSegments(c, tm, ctx);
+  addTables(c, ctx);
   drawSwarm(ctx);
 
   for (uint32_t f = kNumImports; f < m.func_types.size(); ++f) {

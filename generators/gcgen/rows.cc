@@ -44,6 +44,9 @@ bool roomToPush(const BodyGen& g) {
 bool roomToNest(const BodyGen& g) {
   return g.depthAvail() == 0 && !g.full() && g.nesting() < g.ctx().p.max_nesting + 1;
 }
+bool roomForTemplate(const BodyGen& g) {
+  return roomToNest(g) && g.nesting() + 2 <= g.ctx().p.max_nesting + 1;
+}
 
 ValType randomValueType(BodyGen& g) {
   switch (g.c().upTo(5)) {
@@ -548,6 +551,82 @@ const Row kRows[] = {
        for (size_t k = 0; k < sig.params.size(); ++k) g.pop();
        for (ValType r : sig.results) g.push(r);
      }},
+    // Through the funcref table, whose contents are known: the slot's
+    // function's type or one of its declared supertypes, so no trap.
+    {"call_indirect", 2,
+     [](const BodyGen& g) { return roomToPush(g) && !g.ctx().table_funcs.empty(); },
+     [](BodyGen& g) {
+       const auto& slots = g.ctx().table_funcs;
+       const uint32_t i = g.c().upTo(static_cast<uint32_t>(slots.size() - 1));
+       uint32_t x = g.ctx().m.func_types[slots[i]];
+       while (!g.tm().def(x).supertypes.empty() && g.c().oneIn(2)) x = g.tm().def(x).supertypes[0];
+       const FuncType& sig = g.tm().sig(x);
+       for (ValType p : sig.params) g.makeValue(p, 1);
+       g.constI32(static_cast<int32_t>(i));
+       g.emit(Opcode::CallIndirect, x, kFuncTable);
+       g.pop();
+       for (size_t k = 0; k < sig.params.size(); ++k) g.pop();
+       for (ValType r : sig.results) g.push(r);
+     }},
+    {"table.get", 2, roomToPush,
+     [](BodyGen& g) {
+       g.makeI32(1);
+       g.emit(Opcode::TableSize, kAnyTable);
+       g.push(ValType::i32());
+       g.emit(Opcode::I32RemU);
+       g.pop();
+       g.emit(Opcode::TableGet, kAnyTable);
+       g.pop();
+       g.push(ValType::ref(HT::abstract(HT::Any), true));
+     }},
+    {"table.set", 2, [](const BodyGen& g) { return g.depthAvail() == 0 && !g.full(); },
+     [](BodyGen& g) {
+       g.makeI32(1);
+       g.emit(Opcode::TableSize, kAnyTable);
+       g.push(ValType::i32());
+       g.emit(Opcode::I32RemU);
+       g.pop();
+       g.makeValue(ValType::ref(HT::abstract(HT::Any), true), 1);
+       g.emit(Opcode::TableSet, kAnyTable);
+       g.pop();
+       g.pop();
+     }},
+    {"table.size", 1, roomToPush,
+     [](BodyGen& g) {
+       g.emit(Opcode::TableSize, kAnyTable);
+       g.push(ValType::i32());
+     }},
+    {"table.grow", 1, roomToPush,
+     [](BodyGen& g) {
+       g.makeValue(ValType::ref(HT::abstract(HT::Any), true), 1);
+       g.constI32(static_cast<int32_t>(g.c().upTo(2)));
+       g.emit(Opcode::TableGrow, kAnyTable);
+       g.pop();
+       g.pop();
+       g.push(ValType::i32());
+     }},
+    // The call-ref import on an internal function that JS can call (no i64
+    // and no non-nullable parameter: those throw before the call) and whose
+    // parameters are numbers (null references would make most such calls
+    // trap).
+    {"call-ref-import", 1, [](const BodyGen& g) { return g.depthAvail() == 0 && !g.full(); },
+     [](BodyGen& g) {
+       std::vector<uint32_t> fs;
+       for (uint32_t f : g.ctx().callable) {
+         if (f < kNumImports) continue;
+         bool ok = true;
+         for (ValType p : g.tm().sig(g.ctx().m.func_types[f]).params) {
+           ok = ok && (p == ValType::i32() || p == ValType::f32() || p == ValType::f64());
+         }
+         if (ok) fs.push_back(f);
+       }
+       if (fs.empty()) return;
+       const uint32_t f = fs[g.c().upTo(static_cast<uint32_t>(fs.size() - 1))];
+       g.emit(Opcode::RefFunc, f);
+       g.push(ValType::ref(HT::index(g.ctx().m.func_types[f]), false));
+       g.constI32(0);
+       g.call(kCallRefImport);
+     }},
     {"gc", 1, [](const BodyGen& g) { return !g.full(); }, [](BodyGen& g) { g.call(kGcImport); }},
     {"block", 3, roomToNest,
      [](BodyGen& g) {
@@ -578,9 +657,95 @@ const Row kRows[] = {
          g.statements(g.c().inRange(1, g.ctx().p.max_block_statements / 2));
        });
      }},
-    {"template:seed-loop", 2,
-     [](const BodyGen& g) { return roomToNest(g) && g.nesting() + 2 <= g.ctx().p.max_nesting + 1; },
-     [](BodyGen& g) { runSeedLoopTemplate(g); }},
+    {"template:seed-loop", 2, roomForTemplate, [](BodyGen& g) { runSeedLoopTemplate(g); }},
+    {"template:redefined-local", 2, roomForTemplate,
+     [](BodyGen& g) { runRedefinedLocalTemplate(g); }},
+    {"template:ref-through-select-and-blocks", 2, roomForTemplate,
+     [](BodyGen& g) { runRefSelectBlocksTemplate(g); }},
+    {"template:bulk-near-gc", 2, roomForTemplate, [](BodyGen& g) { runBulkNearGcTemplate(g); }},
+    {"template:subtype-reads", 2, roomForTemplate, [](BodyGen& g) { runSubtypeReadsTemplate(g); }},
+    {"f32.binop", 2, [](const BodyGen& g) { return topIs(g, ValType::f32()); },
+     [](BodyGen& g) {
+       static constexpr Opcode kOps[] = {Opcode::F32Add,     Opcode::F32Sub, Opcode::F32Mul,
+                                         Opcode::F32Div,     Opcode::F32Min, Opcode::F32Max,
+                                         Opcode::F32Copysign};
+       binop(g, kOps, ValType::f32());
+       g.push(ValType::f32());
+     }},
+    {"f64.binop", 2, [](const BodyGen& g) { return topIs(g, ValType::f64()); },
+     [](BodyGen& g) {
+       static constexpr Opcode kOps[] = {Opcode::F64Add, Opcode::F64Sub, Opcode::F64Mul,
+                                         Opcode::F64Div, Opcode::F64Min, Opcode::F64Max};
+       binop(g, kOps, ValType::f64());
+       g.push(ValType::f64());
+     }},
+    {"f32.unop", 1, [](const BodyGen& g) { return topIs(g, ValType::f32()); },
+     [](BodyGen& g) {
+       static constexpr Opcode kOps[] = {Opcode::F32Neg, Opcode::F32Abs, Opcode::F32Sqrt,
+                                         Opcode::F32Floor, Opcode::F32Nearest};
+       g.emit(kOps[g.c().upTo(std::size(kOps) - 1)]);
+     }},
+    // Numbers between i32, f32 and f64 (no trapping truncations: the
+    // saturating ones).
+    {"f.convert", 2,
+     [](const BodyGen& g) {
+       return topIs(g, ValType::i32()) || topIs(g, ValType::f32()) || topIs(g, ValType::f64());
+     },
+     [](BodyGen& g) {
+       const ValType t = g.pop();
+       Opcode op;
+       ValType r;
+       if (t == ValType::i32()) {
+         static constexpr Opcode kOps[] = {Opcode::F32ConvertI32S, Opcode::F32ConvertI32U,
+                                           Opcode::F64ConvertI32S, Opcode::F64ConvertI32U};
+         op = kOps[g.c().upTo(3)];
+         r = op == Opcode::F32ConvertI32S || op == Opcode::F32ConvertI32U ? ValType::f32()
+                                                                          : ValType::f64();
+       } else if (t == ValType::f32()) {
+         static constexpr Opcode kOps[] = {Opcode::F64PromoteF32, Opcode::I32TruncSatF32S,
+                                           Opcode::I32TruncSatF32U};
+         op = kOps[g.c().upTo(2)];
+         r = op == Opcode::F64PromoteF32 ? ValType::f64() : ValType::i32();
+       } else {
+         static constexpr Opcode kOps[] = {Opcode::F32DemoteF64, Opcode::I32TruncSatF64S,
+                                           Opcode::I64TruncSatF64U};
+         op = kOps[g.c().upTo(2)];
+         r = op == Opcode::F32DemoteF64      ? ValType::f32()
+             : op == Opcode::I32TruncSatF64S ? ValType::i32()
+                                             : ValType::i64();
+       }
+       g.emit(op);
+       g.push(r);
+     }},
+    // A switch: block block block (i32) br_table 0 1 2 end log end log end,
+    // each arm logging which way it went.
+    {"br_table", 2,
+     [](const BodyGen& g) {
+       return topIs(g, ValType::i32()) && g.depthAvail() == 1 &&
+              g.nesting() + 2 <= g.ctx().p.max_nesting + 1;
+     },
+     [](BodyGen& g) {
+       const uint32_t arms = g.c().inRange(1, 3);
+       const uint32_t sel = g.temp(ValType::i32());
+       g.localSet(sel);
+       g.open(Opcode::Block, std::nullopt);
+       for (uint32_t i = 0; i < arms; ++i) g.open(Opcode::Block, std::nullopt);
+       g.localGet(sel);
+       std::vector<uint32_t> targets;
+       const uint32_t n = g.c().inRange(1, 4);
+       for (uint32_t i = 0; i < n; ++i) targets.push_back(g.c().upTo(arms));
+       const uint32_t first = g.addExtra(targets);
+       g.emit(Opcode::BrTable, first, n, g.c().upTo(arms));
+       g.pop();
+       for (uint32_t i = 0; i < arms; ++i) {
+         g.close();
+         g.constI32(static_cast<int32_t>(100 + i));
+         g.logValue(ValType::i32());
+         if (i + 1 < arms && g.c().oneIn(3)) g.statements(1);
+         g.settle({});
+       }
+       g.close();
+     }},
 };
 
 }  // namespace
@@ -597,8 +762,12 @@ void drawSwarm(ModuleCtx& ctx) {
       if (i > 0 && ctx.c.oneIn(ctx.p.swarm_disable_one_in)) ctx.row_enabled[i] = false;
     }
   }
-  // Favoured shapes: the seed-loop template's weight at function entry.
-  ctx.template_weight.assign(1, 3 - std::min<uint32_t>(3, ctx.c.upTo(4)));
+  // Favoured shapes: each template's weight at function entry (the
+  // seed-loop one is drawn first, as in increment one).
+  ctx.template_weight.assign(kNumTemplates, 0);
+  for (uint32_t k = 0; k < kNumTemplates; ++k) {
+    ctx.template_weight[k] = 3 - std::min<uint32_t>(3, ctx.c.upTo(4));
+  }
 }
 
 void BodyGen::statements(uint32_t n) {

@@ -79,6 +79,78 @@ class GroupGen {
   }
 
  private:
+  // Is earlier type s declared a subtype of index h (h itself included)?
+  bool declaredSub(uint32_t s, uint32_t h) const {
+    for (;;) {
+      if (s == h) return true;
+      if (m_.types[s].supertypes.empty()) return false;
+      s = m_.types[s].supertypes[0];
+    }
+  }
+  // A subtype of reference type v for a type being defined at index t:
+  // concrete candidates are earlier random types only (so non-nullable
+  // ones stay constructible, see type_model.h), abstract ones keep the
+  // leaf-less ones nullable.
+  ValType narrow(ValType v, uint32_t t) {
+    const HT h = v.heapType();
+    std::vector<HT> cands;
+    auto earlierOfKind = [&](CompositeKind k) {
+      for (uint32_t s = kFirstRandomType; s < t; ++s) {
+        if (m_.types[s].composite.kind == k) cands.push_back(HT::index(s));
+      }
+    };
+    if (h.isIndex()) {
+      for (uint32_t s = kFirstRandomType; s < t; ++s) {
+        if (declaredSub(s, h.index())) cands.push_back(HT::index(s));
+      }
+    } else {
+      switch (h.abstractKind()) {
+        case HT::Any: cands.push_back(HT::abstract(HT::Eq)); [[fallthrough]];
+        case HT::Eq:
+          cands.push_back(HT::abstract(HT::I31));
+          earlierOfKind(CompositeKind::Struct);
+          earlierOfKind(CompositeKind::Array);
+          break;
+        case HT::Struct: earlierOfKind(CompositeKind::Struct); break;
+        case HT::Array: earlierOfKind(CompositeKind::Array); break;
+        case HT::Func: earlierOfKind(CompositeKind::Func); break;
+        default: break;
+      }
+    }
+    if (cands.empty()) return v;
+    const HT n = cands[c_.upTo(static_cast<uint32_t>(cands.size() - 1))];
+    // Non-null only where the old type was or the new one has leaf values.
+    const bool leafless =
+        n.isAbstract() && (n.abstractKind() == HT::Struct || n.abstractKind() == HT::Array);
+    const bool nullable = v.nullable() && (leafless || !c_.oneIn(3));
+    return ValType::ref(n, nullable);
+  }
+  // A supertype of reference type v (in a type defined at index t):
+  // nullable, or its declared supertype, or an abstract one above it. Types
+  // from t on are not defined yet: those only become nullable.
+  ValType widen(ValType v, uint32_t t) {
+    const HT h = v.heapType();
+    if (c_.flip() || (h.isIndex() && h.index() >= t)) return v.asNullable(true);
+    if (h.isIndex()) {
+      const SubType& d = m_.types[h.index()];
+      if (!d.supertypes.empty() && c_.flip()) return ValType::ref(HT::index(d.supertypes[0]), true);
+      switch (d.composite.kind) {
+        case CompositeKind::Func: return ValType::ref(HT::abstract(HT::Func), true);
+        default: return ValType::ref(HT::abstract(c_.flip() ? HT::Eq : HT::Any), true);
+      }
+    }
+    switch (h.abstractKind()) {
+      case HT::I31:
+      case HT::Struct:
+      case HT::Array: return ValType::ref(HT::abstract(c_.flip() ? HT::Eq : HT::Any), true);
+      case HT::Eq: return ValType::ref(HT::abstract(HT::Any), true);
+      case HT::None: return ValType::ref(HT::abstract(HT::Any), true);
+      case HT::NoFunc: return ValType::ref(HT::abstract(HT::Func), true);
+      case HT::NoExtern: return ValType::ref(HT::abstract(HT::Extern), true);
+      default: return v.asNullable(true);
+    }
+  }
+
   SubType make(uint32_t t) {
     SubType st;
     st.rec_group = static_cast<uint32_t>(m_.rec_groups.size());
@@ -104,7 +176,13 @@ class GroupGen {
     switch (want) {
       case CompositeKind::Struct: {
         // A subtype repeats its supertype's fields (width subtyping) and adds some.
-        if (super) st.composite.fields = super->composite.fields;
+        if (super) {
+          st.composite.fields = super->composite.fields;
+          // Immutable reference fields may narrow (covariant fields).
+          for (FieldType& f : st.composite.fields) {
+            if (!f.mut && f.type.isRef() && c_.oneIn(3)) f.type = narrow(f.type, t);
+          }
+        }
         uint32_t extra = c_.upTo(p_.max_struct_fields);
         for (uint32_t i = 0; i < extra && st.composite.fields.size() < p_.max_struct_fields; ++i) {
           st.composite.fields.push_back({storageType(t), !c_.oneIn(3)});
@@ -120,7 +198,14 @@ class GroupGen {
         break;
       case CompositeKind::Func:
         if (super) {
+          // Parameters may widen, results narrow.
           st.composite.func = super->composite.func;
+          for (ValType& v : st.composite.func.params) {
+            if (v.isRef() && c_.oneIn(3)) v = widen(v, t);
+          }
+          for (ValType& v : st.composite.func.results) {
+            if (v.isRef() && c_.oneIn(3)) v = narrow(v, t);
+          }
         } else {
           uint32_t np = c_.upTo(p_.max_params), nr = c_.upTo(p_.max_results);
           for (uint32_t i = 0; i < np; ++i) st.composite.func.params.push_back(valueType(t));
@@ -148,6 +233,7 @@ void generateTypes(Choices& c, const GenParams& params, Module& m) {
   addSingleton(m, funcOf({absRef(HT::Func, true)}, {}));
   addSingleton(m, funcOf({absRef(HT::Extern, true)}, {}));
   addSingleton(m, funcOf({}, {}));
+  addSingleton(m, funcOf({absRef(HT::Func, true), ValType::i32()}, {}));
   addSingleton(m, funcOf({}, {ValType::i32()}));
 
   const uint32_t groups = c.upTo(params.max_rec_groups);

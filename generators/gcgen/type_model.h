@@ -33,8 +33,9 @@ enum FixedType : uint32_t {
   kTypeLogAnyref,
   kTypeLogFuncref,
   kTypeLogExternref,
-  kTypeVoid,   // the `gc` import: [] -> []
-  kTypeEntry,  // exported entry functions: [] -> [i32]
+  kTypeVoid,     // the `gc` import: [] -> []
+  kTypeCallRef,  // the `call-ref` import: [funcref, i32] -> []
+  kTypeEntry,    // exported entry functions: [] -> [i32]
   kFirstRandomType,
 };
 

@@ -15,7 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "generators/encode.h"
+#include "generators/module_equal.h"
 #include "oracle/config.h"
+#include "runtime/decode.h"
 #include "runtime/exec.h"
 #include "runtime/host/fuzzing_support.h"
 #include "runtime/instantiate.h"
@@ -93,6 +96,10 @@ std::string dumpAround(const Module& m, const Error& e) {
   return out;
 }
 
+constexpr const char* kTemplates[] = {"seed-loop", "redefined-local",
+                                      "ref-through-select-and-blocks", "bulk-near-gc",
+                                      "subtype-reads"};
+
 TEST(Gcgen, EmptyAndTinyInputsGiveValidModules) {
   for (const std::vector<uint8_t>& in :
        {std::vector<uint8_t>{}, std::vector<uint8_t>{0}, std::vector<uint8_t>{0xFF},
@@ -111,6 +118,7 @@ TEST(Gcgen, TwoThousandSeedsAreValidAndOftenHaveTheSeedShape) {
   std::string first_error;
   double gen_seconds = 0;
   std::map<std::string, uint64_t> rows;
+  std::map<std::string, uint32_t> template_modules;  // modules with the template
   for (uint32_t seed = 0; seed < kSeeds; ++seed) {
     const std::vector<uint8_t> in = inputFor(seed);
     gcgen::GenStats stats;
@@ -127,6 +135,7 @@ TEST(Gcgen, TwoThousandSeedsAreValidAndOftenHaveTheSeedShape) {
     shapes += stats.seed_shape ? 1 : 0;
     instructions += stats.instructions;
     for (const auto& [name, n] : stats.rows) rows[name] += n;
+    for (const auto& [name, n] : stats.templates) template_modules[name] += n > 0 ? 1 : 0;
   }
   const double share = static_cast<double>(shapes) / kSeeds;
   std::printf(
@@ -137,8 +146,17 @@ TEST(Gcgen, TwoThousandSeedsAreValidAndOftenHaveTheSeedShape) {
   std::string mix;
   for (const auto& [name, n] : rows) mix += " " + name + "=" + std::to_string(n);
   std::printf("[gcgen] row mix:%s\n", mix.c_str());
+  std::string tshares;
+  for (const auto& [name, n] : template_modules) {
+    tshares += " " + name + "=" + std::to_string(100.0 * n / kSeeds).substr(0, 4) + "%";
+  }
+  std::printf("[gcgen] modules with each template:%s\n", tshares.c_str());
   EXPECT_EQ(valid, kSeeds) << first_error;
   EXPECT_GE(share, 0.20);
+  // Every template appears in a fair share of the modules.
+  for (const char* name : kTemplates) {
+    EXPECT_GE(template_modules[name], kSeeds / 20) << name;
+  }
 }
 
 // Validity must not depend on the defaults: larger and smaller limits too.
@@ -179,6 +197,20 @@ TEST(Gcgen, SameBytesSameModule) {
   }
 }
 
+// What `slabfuzz gen` writes must read back as the same module: tables,
+// passive segments with GC constant expressions and br_table targets
+// included.
+TEST(Gcgen, ModulesSurviveTheEncoderRoundTrip) {
+  for (uint32_t seed = 0; seed < 200; ++seed) {
+    const Module m = gcgen::generateModule(inputFor(30000 + seed));
+    const std::vector<uint8_t> bytes = encodeModule(m);
+    auto back = decodeModule(bytes);
+    ASSERT_TRUE(back.ok()) << "seed " << seed << ": " << back.error().toString();
+    std::string diff;
+    EXPECT_TRUE(modulesEqual(m, back.value(), &diff)) << "seed " << seed << ": " << diff;
+  }
+}
+
 struct GenRun {
   std::vector<std::string> log;
   FuzzExecSummary summary;
@@ -213,7 +245,7 @@ GenRun runIn(const std::shared_ptr<const Module>& module, const char* config_nam
 }
 
 TEST(Gcgen, ModulesRunAlikeOnReferenceAndZealHeaps) {
-  constexpr uint32_t kSeeds = 200;
+  constexpr uint32_t kSeeds = 120;
   uint32_t exports = 0, traps = 0, inconclusive = 0;
   std::map<std::string, uint32_t> trap_kinds;
   double run_seconds[2] = {0, 0};
@@ -246,6 +278,41 @@ TEST(Gcgen, ModulesRunAlikeOnReferenceAndZealHeaps) {
               static_cast<double>(fuel) / kSeeds, run_seconds[0], run_seconds[1]);
   for (const auto& [line, n] : trap_kinds) std::printf("[gcgen]   %u x %s\n", n, line.c_str());
   EXPECT_LE(inconclusive, kSeeds / 50);
+}
+
+// For each template, modules that contain it (a few each, none shared with
+// another template's, the tiny inputs skipped) run without a violation and
+// log alike on the reference heap, the zeal heap and the conservative one.
+// A smaller budget keeps the collection-at-every-safepoint runs short.
+TEST(Gcgen, EachTemplateRunsAlikeUnderZealAndConservative) {
+  constexpr uint32_t kPerTemplate = 2;
+  gcgen::GenParams params;
+  params.budget = 40;
+  std::vector<bool> used(400, false);
+  for (const char* name : kTemplates) {
+    uint32_t found = 0;
+    for (uint32_t k = 0; k < used.size() && found < kPerTemplate; ++k) {
+      const uint32_t seed = 20000 + k;
+      if (used[k] || seed % 50 == 0) continue;
+      gcgen::GenStats stats;
+      auto module =
+          std::make_shared<const Module>(gcgen::generateModule(inputFor(seed), params, &stats));
+      if (stats.templates[name] == 0) continue;
+      used[k] = true;
+      ++found;
+      GenRun ref = runIn(module, "ref");
+      ASSERT_TRUE(ref.instantiated) << name << " seed " << seed;
+      EXPECT_FALSE(ref.summary.violation) << name << " seed " << seed;
+      for (const char* config : {"slab-zeal", "slab-conservative"}) {
+        GenRun other = runIn(module, config);
+        ASSERT_TRUE(other.instantiated) << name << " seed " << seed << " " << config;
+        EXPECT_FALSE(other.summary.violation) << name << " seed " << seed << " " << config << ": "
+                                              << other.summary.violation->describe();
+        EXPECT_EQ(ref.log, other.log) << name << " seed " << seed << " " << config;
+      }
+    }
+    EXPECT_EQ(found, kPerTemplate) << name;
+  }
 }
 
 }  // namespace

@@ -16,5 +16,7 @@ void addValidateCommand(CLI::App& app, int* exit_code);
 // Registers `run`; exit codes 0-2 as above, 3 when a resource limit made a
 // run inconclusive (see its --help).
 void addRunCommand(CLI::App& app, int* exit_code);
+// Registers `gen` (gcgen from the command line); exit codes 0-2 as above.
+void addGenCommand(CLI::App& app, int* exit_code);
 
 }  // namespace slabfuzz::cli

@@ -22,9 +22,11 @@ namespace slabfuzz {
 //    one-byte shorthand (`funcref`); a rec group of one type is written bare;
 //    a final type with no supertypes is written as its bare composite type;
 //  - empty sections are left out; locals are grouped in runs of one type;
-//  - an element segment uses function indices when its type is (ref func)
-//    and every item is a lone `ref.func`, expressions otherwise, and the
-//    implicit-table forms (flags 0 and 4) when they can express it;
+//  - an element segment uses function indices when its type is (ref func),
+//    every item is a lone `ref.func` and it is declarative or active on
+//    table 0 (flags 0 and 3: Binaryen reads the elemkind of flags 1 and 2 as
+//    nullable), expressions otherwise, and the implicit-table forms (flags
+//    0 and 4) when they can express it;
 //  - the data count section is written when m.data_count is set, or, when it
 //    is not, if a body uses memory.init, data.drop, array.new_data or
 //    array.init_data (then with datas.size(): the round trip adds it);

@@ -18,6 +18,7 @@
 
 #include "generators/gcgen/choices.h"
 #include "generators/gcgen/gcgen.h"
+#include "generators/gcgen/name_counter.h"
 #include "generators/gcgen/type_model.h"
 #include "runtime/module.h"
 
@@ -34,6 +35,16 @@ enum ImportFunc : uint32_t {
   kLogExternref,
   kGcImport,
   kCallRefImport,  // Binaryen's call-ref: calls a funcref as JS would
+  // Binaryen's call-export(index, rethrow) and call-export-catch(index):
+  // call an export as JS would. Only entry functions call them, and only
+  // exports before their own (see ModuleCtx::entry_first), so that the
+  // call graph stays acyclic although each entry resets the budget.
+  kCallExport,
+  kCallExportCatch,
+  // Binaryen's table-get(i) / table-set(i, funcref) on the table exported
+  // as "table" (kHostTable); an index out of range throws in JS.
+  kTableGetImport,
+  kTableSetImport,
   kNumImports,
 };
 // Global 0: the budget (Binaryen's hang limit), reset by each entry function.
@@ -46,6 +57,9 @@ struct ModuleCtx {
   Choices& c;
   const GenParams& p;
   GenStats& stats;
+  // Rows and generator-told shapes, folded into stats at the end.
+  NameCounter& row_counts;
+  NameCounter& shape_counts;
   std::vector<uint32_t> callable;         // functions a body may call or ref.func
   std::vector<bool> row_enabled;          // swarm: rows.cc's table, by index
   std::vector<uint32_t> template_weight;  // kTemplate* order
@@ -61,9 +75,18 @@ struct ModuleCtx {
   // call_indirect's callee is known. Table kAnyTable (anyref, at least
   // kAnyTableMin slots, at most 64) is the table rows' to read and write.
   std::vector<uint32_t> table_funcs;
+  // Table kHostTable (funcref, exported as "table", table_funcs.size()
+  // slots, filled like kFuncTable) is the table-get/-set imports' and
+  // the rows may write it: what it holds is only known as a funcref, so
+  // every call through it is guarded by ref.test.
+  // The exported entry functions are [entry_first, entry_first + entries),
+  // exported in that order as export indices 0.. (the table comes last).
+  uint32_t entry_first = 0;
+  uint32_t entries = 0;
 };
 inline constexpr uint32_t kFuncTable = 0;
 inline constexpr uint32_t kAnyTable = 1;
+inline constexpr uint32_t kHostTable = 2;
 inline constexpr uint32_t kAnyTableMin = 4;
 
 // Templates, in ModuleCtx::template_weight order.
@@ -73,6 +96,7 @@ enum TemplateKind : uint32_t {
   kTemplateRefSelectBlocks,
   kTemplateBulkNearGc,
   kTemplateSubtypeReads,
+  kTemplateBlockParams,
   kNumTemplates,
 };
 
@@ -96,12 +120,19 @@ class BodyGen {
   // Block, Loop or If (If pops its i32 condition first) with no parameters
   // and at most one result.
   void open(Opcode op, std::optional<ValType> result);
+  // Block, Loop or If typed by function type `type`: its parameters (on the
+  // stack, below an If's condition) become the frame's first values.
+  void openTyped(Opcode op, uint32_t type);
   void elseBranch();
   void close();
   size_t nesting() const { return ctrls_.size(); }
   bool full() const { return f_.body.size() >= ctx_.p.max_body_instrs; }
 
-  uint32_t newLocal(ValType t);
+  // A new local of type t. References are declared nullable unless
+  // keep_non_null: a non-nullable local must be set before each read in
+  // the same block or an enclosing one (spec 3.4.x), which knownNonNull
+  // tracks exactly as the validator does.
+  uint32_t newLocal(ValType t, bool keep_non_null = false);
   bool canAddLocal() const { return f_.locals.size() < ctx_.p.max_locals; }
   ValType localType(uint32_t i) const { return locals_[i]; }
   uint32_t numLocals() const { return static_cast<uint32_t>(locals_.size()); }
@@ -111,6 +142,12 @@ class BodyGen {
   // Is local i known to hold a non-null reference here (set from a
   // non-nullable value in this scope or an enclosing one)?
   bool knownNonNull(uint32_t i) const;
+  // Records a reference set of local i (local.set/tee of a value of type v).
+  void noteRefSet(uint32_t i, ValType v);
+  // May local i be read here? Not a non-nullable local before its set.
+  bool readable(uint32_t i) const {
+    return !locals_[i].isRef() || locals_[i].nullable() || nonnull_[i] != 0;
+  }
   // A local for a temporary of type t: a free (unreserved) one of the same
   // type, or a new one. Reserved locals (loop counters, a template's
   // loop-carried references) are never reused by rows.
@@ -141,6 +178,14 @@ class BodyGen {
     push(ValType::i32());
   }
   void call(uint32_t func);  // args must be on the stack
+  // Defined functions a direct call may go to: later internal ones, and
+  // every internal one from an entry function (internal functions never
+  // call entries), so the direct call graph is acyclic; only call_ref and
+  // the tables can recurse, bounded by the budget.
+  std::vector<uint32_t> directCallees() const;
+  // Pushes min(array.len a, array.len b) for array locals a and b (the
+  // in-bounds length of an array.copy between them).
+  void minArrayLen(uint32_t a, uint32_t b);
   // Appends br_table targets to Function::extra; returns the first's index.
   uint32_t addExtra(std::span<const uint32_t> targets) {
     const auto at = static_cast<uint32_t>(f_.extra.size());
@@ -154,12 +199,18 @@ class BodyGen {
   const TypeModel& tm() const { return ctx_.tm; }
   uint32_t loopDepth() const { return loop_depth_; }
   uint32_t funcIndex() const { return func_index_; }
-  void countRow(std::string_view name) { ctx_.stats.rows[std::string(name)]++; }
+  // name: static storage (a literal, a row's name, opcodeName).
+  void countRow(std::string_view name) { ctx_.row_counts.add(name); }
+  // A favoured shape only the generator can tell (a cast's relation to the
+  // object, what a call goes through), for GenStats::shapes.
+  void countShape(std::string_view name) { ctx_.shape_counts.add(name); }
+  bool isEntry() const { return entry_; }
 
   // The function's frames, outermost first, for label choices.
   struct Ctrl {
     Opcode op;
     std::optional<ValType> result;
+    int32_t type;  // openTyped's function type, -1 for open's frames
     size_t height;
     uint32_t at;                   // index of the opener in the body
     std::vector<uint8_t> nonnull;  // known-non-null locals on entry
@@ -176,6 +227,15 @@ class BodyGen {
   void newArray(uint32_t type, uint32_t depth);
   void refFunc(HeapType ht);
   bool tailCall();
+
+ public:
+  // Tail calls (func_builder.cc): the table slots whose function fits this
+  // function's results, and a tail call to one of them (the return_call
+  // row uses them inside an if, in loops too).
+  std::vector<uint32_t> tailSlots() const;
+  void emitTailCall(std::span<const uint32_t> slots);
+
+ private:
 
   ModuleCtx& ctx_;
   uint32_t func_index_;
@@ -200,11 +260,9 @@ void BodyGen::boundedLoop(uint32_t bound, Body&& body) {
   constI32(0);
   localSet(counter);
   open(Opcode::Loop, std::nullopt);
-  ++loop_depth_;
   body(counter);
   settle({});
   loopLatch(counter, bound);
-  --loop_depth_;
   close();
 }
 
@@ -222,6 +280,24 @@ void runRedefinedLocalTemplate(BodyGen& g);
 void runRefSelectBlocksTemplate(BodyGen& g);
 void runBulkNearGcTemplate(BodyGen& g);
 void runSubtypeReadsTemplate(BodyGen& g);
+// templates3.cc: block and loop parameters (a reference carried around a
+// loop on the operand stack), non-nullable locals.
+void runBlockParamsTemplate(BodyGen& g);
+// rows.cc, shared with the templates (each counts its rows and shapes):
+// call_indirect through kFuncTable (no trap: its contents are known);
+// call_ref through a funcref table (table.get of kFuncTable or kHostTable,
+// or the table-get import), guarded by ref.test in a typed if whose else
+// arm makes the results; call-export(-catch) of export 0 (entry functions
+// after the first only: false elsewhere); the table-set import.
+void callIndirect(BodyGen& g);
+void callRefThroughTable(BodyGen& g);
+bool callExport(BodyGen& g);
+void hostTableSet(BodyGen& g);
+// templates2.cc, shared: a safepoint (a call to a later function, the gc
+// import, or a logged allocation), and a logged read of the (ref [null] t)
+// on top (t a struct or array type; arrays in bounds, empty ones skipped).
+void templateSafepoint(BodyGen& g);
+void readAndLog(BodyGen& g, uint32_t t);
 // Runs template k (a TemplateKind).
 void runTemplate(BodyGen& g, uint32_t k);
 

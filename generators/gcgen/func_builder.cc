@@ -41,7 +41,20 @@ void BodyGen::open(Opcode op, std::optional<ValType> result) {
   } else {
     emit(op, static_cast<uint32_t>(BlockTypeKind::Empty));
   }
-  ctrls_.push_back({op, result, stack_.size(), at, nonnull_});
+  ctrls_.push_back({op, result, -1, stack_.size(), at, nonnull_});
+  if (op == Opcode::Loop) ++loop_depth_;
+}
+
+void BodyGen::openTyped(Opcode op, uint32_t type) {
+  if (op == Opcode::If) pop();
+  const auto at = static_cast<uint32_t>(f_.body.size());
+  emit(op, static_cast<uint32_t>(BlockTypeKind::TypeIndex), type);
+  const size_t params = ctx_.tm.sig(type).params.size();
+  // The parameters stay on the stack, as the frame's own values.
+  for (size_t i = 0; i < params; ++i) stack_[stack_.size() - params + i] = ctx_.tm.sig(type).params[i];
+  ctrls_.push_back(
+      {op, std::nullopt, static_cast<int32_t>(type), stack_.size() - params, at, nonnull_});
+  if (op == Opcode::Loop) ++loop_depth_;
 }
 
 // As the decoder: the If's d names its Else.
@@ -50,6 +63,10 @@ void BodyGen::elseBranch() {
   f_.body[ctrl.at].d = static_cast<uint32_t>(f_.body.size());
   emit(Opcode::Else);
   stack_.resize(ctrl.height);
+  // The else arm starts with the parameters again.
+  if (ctrl.type >= 0) {
+    for (ValType p : ctx_.tm.sig(static_cast<uint32_t>(ctrl.type)).params) push(p);
+  }
   nonnull_ = ctrl.nonnull;
   nonnull_.resize(locals_.size(), 0);  // locals declared since are unknown
 }
@@ -66,6 +83,10 @@ void BodyGen::close() {
   if (opener.op == Opcode::If && opener.d == 0) opener.d = end;
   stack_.resize(ctrl.height);
   if (ctrl.result) push(*ctrl.result);
+  if (ctrl.type >= 0) {
+    for (ValType r : ctx_.tm.sig(static_cast<uint32_t>(ctrl.type)).results) push(r);
+  }
+  if (ctrl.op == Opcode::Loop) --loop_depth_;
   // Sets inside the frame may not have run: only what held on entry holds.
   nonnull_ = std::move(ctrl.nonnull);
   nonnull_.resize(locals_.size(), 0);  // locals declared since are unknown
@@ -74,15 +95,16 @@ void BodyGen::close() {
 std::vector<ValType> BodyGen::labelTypes(size_t i) const {
   if (i == 0) return results_;
   const Ctrl& ctrl = ctrls_[i];
+  if (ctrl.type >= 0) {
+    const FuncType& ft = ctx_.tm.sig(static_cast<uint32_t>(ctrl.type));
+    return ctrl.op == Opcode::Loop ? ft.params : ft.results;
+  }
   if (ctrl.op == Opcode::Loop || !ctrl.result) return {};
   return {*ctrl.result};
 }
 
-uint32_t BodyGen::newLocal(ValType t) {
-  // Declared reference locals are nullable: they start null, and a
-  // non-nullable one would need the validator's initialisation tracking to
-  // agree with ours across every block.
-  if (t.isRef()) t = t.asNullable(true);
+uint32_t BodyGen::newLocal(ValType t, bool keep_non_null) {
+  if (t.isRef() && !keep_non_null) t = t.asNullable(true);
   f_.locals.push_back(t);
   locals_.push_back(t);
   nonnull_.push_back(0);
@@ -106,14 +128,24 @@ void BodyGen::localGet(uint32_t i) {
 void BodyGen::localSet(uint32_t i) {
   ValType v = pop();
   emit(Opcode::LocalSet, i);
-  if (v.isRef()) nonnull_[i] = v.nullable() ? 0 : 1;
+  if (v.isRef()) noteRefSet(i, v);
 }
 
 void BodyGen::localTee(uint32_t i) {
   ValType v = pop();
   emit(Opcode::LocalTee, i);
-  if (v.isRef()) nonnull_[i] = v.nullable() ? 0 : 1;
+  if (v.isRef()) noteRefSet(i, v);
   push(locals_[i]);  // local.tee's result has the local's type (spec 3.4.x)
+}
+
+// A set of a possibly-null value may run before any enclosing frame ends,
+// so no frame's end state can claim the local non-null any more.
+void BodyGen::noteRefSet(uint32_t i, ValType v) {
+  nonnull_[i] = v.nullable() ? 0 : 1;
+  if (!v.nullable()) return;
+  for (Ctrl& ctrl : ctrls_) {
+    if (i < ctrl.nonnull.size()) ctrl.nonnull[i] = 0;
+  }
 }
 
 bool BodyGen::knownNonNull(uint32_t i) const {
@@ -125,6 +157,29 @@ void BodyGen::call(uint32_t func) {
   for (size_t i = 0; i < sig.params.size(); ++i) pop();
   emit(Opcode::Call, func);
   for (ValType r : sig.results) push(r);
+}
+
+std::vector<uint32_t> BodyGen::directCallees() const {
+  std::vector<uint32_t> out;
+  for (uint32_t f : ctx_.callable) {
+    if (f >= kNumImports && (f > func_index_ || entry_)) out.push_back(f);
+  }
+  return out;
+}
+
+void BodyGen::minArrayLen(uint32_t a, uint32_t b) {
+  // select(len a, len b, len a < len b)
+  for (uint32_t l : {a, b, a, b}) {
+    localGet(l);
+    emit(Opcode::ArrayLen);
+    pop();
+    push(ValType::i32());
+  }
+  emit(Opcode::I32LtU);
+  pop();
+  emit(Opcode::Select);
+  pop();
+  pop();
 }
 
 void BodyGen::logValue(ValType t) {
@@ -205,14 +260,16 @@ void BodyGen::loopLatch(uint32_t counter, uint32_t bound) {
   pop();
   emit(Opcode::BrIf, 0);
   pop();
+  // br_if leaves its operands at the label's types (a typed loop's
+  // parameters), not their own.
+  const std::vector<ValType> lt = labelTypes(ctrls_.size() - 1);
+  for (size_t i = 0; i < lt.size(); ++i) stack_[stack_.size() - lt.size() + i] = lt[i];
 }
 
-// return_call / return_call_indirect in tail position, to an internal
-// function whose results fit this one's (by construction, never to an entry
-// function, which would reset the budget). False when none fits or the
-// bytes say no.
-bool BodyGen::tailCall() {
-  if (!c().oneIn(4)) return false;
+// Slots of kFuncTable whose function's results fit this function's (never
+// an entry function: those are not in the table, and would reset the
+// budget).
+std::vector<uint32_t> BodyGen::tailSlots() const {
   auto fits = [&](uint32_t f) {
     const auto& rs = ctx_.tm.sig(ctx_.m.func_types[f]).results;
     if (rs.size() != results_.size()) return false;
@@ -225,27 +282,59 @@ bool BodyGen::tailCall() {
   for (uint32_t i = 0; i < ctx_.table_funcs.size(); ++i) {
     if (fits(ctx_.table_funcs[i])) slots.push_back(i);
   }
-  if (slots.empty()) return false;
-  settle({});
+  return slots;
+}
+
+// return_call, return_call_indirect or return_call_ref (of a ref.func, or
+// of a table.get cast to the slot's type, which holds: kFuncTable is never
+// written) to the function in one of `slots`, its arguments made here.
+void BodyGen::emitTailCall(std::span<const uint32_t> slots) {
   const uint32_t i = slots[c().upTo(static_cast<uint32_t>(slots.size() - 1))];
   const uint32_t f = ctx_.table_funcs[i];
   const uint32_t x = ctx_.m.func_types[f];
+  const size_t params = ctx_.tm.sig(x).params.size();
   for (ValType p : ctx_.tm.sig(x).params) makeValue(p, 1);
-  if (c().flip()) {
-    constI32(static_cast<int32_t>(i));
-    emit(Opcode::ReturnCallIndirect, x, kFuncTable);
-    pop();
-    countRow("return_call_indirect");
-  } else {
-    emit(Opcode::ReturnCall, f);
-    countRow("return_call");
+  switch (c().upTo(2)) {
+    case 0:
+      emit(Opcode::ReturnCall, f);
+      countRow("return_call");
+      break;
+    case 1:
+      constI32(static_cast<int32_t>(i));
+      emit(Opcode::ReturnCallIndirect, x, kFuncTable);
+      pop();
+      countRow("return_call_indirect");
+      break;
+    default:
+      if (c().flip()) {
+        emit(Opcode::RefFunc, f);
+      } else {
+        constI32(static_cast<int32_t>(i));
+        emit(Opcode::TableGet, kFuncTable);
+        emit(Opcode::RefCast, HeapType::index(x).bits());
+        pop();
+        countRow("table.get");
+      }
+      emit(Opcode::ReturnCallRef, x);
+      countRow("return_call_ref");
+      break;
   }
-  for (size_t k = 0; k < ctx_.tm.sig(x).params.size(); ++k) pop();
+  for (size_t k = 0; k < params; ++k) pop();
+  if (loop_depth_ > 0) countShape("return_call*-in-loop");
+}
+
+// A tail call in tail position, when one fits and the bytes say so.
+bool BodyGen::tailCall() {
+  if (!c().oneIn(4)) return false;
+  const std::vector<uint32_t> slots = tailSlots();
+  if (slots.empty()) return false;
+  settle({});
+  emitTailCall(slots);
   return true;
 }
 
 void BodyGen::run() {
-  ctrls_.push_back({Opcode::Nop, std::nullopt, 0, 0, nonnull_});
+  ctrls_.push_back({Opcode::Nop, std::nullopt, -1, 0, 0, nonnull_});
   if (entry_) {
     // Each export call starts with a full budget.
     constI32(static_cast<int32_t>(ctx_.p.budget));

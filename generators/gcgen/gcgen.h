@@ -12,6 +12,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "runtime/module.h"
 
@@ -73,9 +74,20 @@ struct GenStats {
   // and a call or allocation in the outer loop while a loop-carried
   // reference local is live across it.
   bool seed_shape = false;
+  // Favoured shape -> occurrences in this module (names: favouredShapes()).
+  std::map<std::string, uint32_t> shapes;
 };
 
-// Bytes in, a valid module out (see the contract above).
+// A favoured shape's name (a GenStats::shapes key) and what it is.
+struct ShapeInfo {
+  std::string_view name;
+  std::string_view what;
+};
+// Every favoured shape, in report order (generators/gcgen/shape.cc).
+std::span<const ShapeInfo> favouredShapes();
+
+// Bytes in, a valid module out (see the contract above). With stats, also
+// what the module contains (the shape detectors run only then).
 Module generateModule(std::span<const uint8_t> input, const GenParams& params = {},
                       GenStats* stats = nullptr);
 

@@ -9,6 +9,7 @@
 // funcref table filled once by an active segment (call_indirect, whose
 // callees are thereby known) and an anyref table for the table rows, and a
 // declarative element segment that makes every function ref.func-able.
+#include <memory>
 #include <string>
 
 #include "generators/gcgen/body_gen.h"
@@ -23,11 +24,14 @@ using HT = HeapType;
 
 constexpr const char* kImportNames[kNumImports] = {
     "log-i32",     "log-i64",       "log-f32", "log-f64",  "log-anyref",
-    "log-funcref", "log-externref", "gc",      "call-ref",
+    "log-funcref", "log-externref", "gc",      "call-ref", "call-export",
+    "call-export-catch", "table-get", "table-set",
 };
 static_assert(uint32_t{kLogI32} == uint32_t{kTypeLogI32} &&
                   uint32_t{kGcImport} == uint32_t{kTypeVoid} &&
-                  uint32_t{kCallRefImport} == uint32_t{kTypeCallRef},
+                  uint32_t{kCallRefImport} == uint32_t{kTypeCallRef} &&
+                  uint32_t{kTableSetImport} == uint32_t{kTypeTableSet} &&
+                  uint32_t{kNumImports} == uint32_t{kTypeEntry},
               "import i has fixed type i");
 
 ConstExpr constExpr(Instr ins) {
@@ -183,7 +187,9 @@ void addSegments(Choices& c, const TypeModel& tm, ModuleCtx& ctx) {
 }
 
 // Table 0: every internal function once (drawn order), filled by an active
-// element segment; table 1: anyrefs, null at first.
+// element segment; table 1: anyrefs, null at first; table 2: like table 0
+// (another active segment), exported as "table" for the table-get/-set
+// imports, and written by rows.
 void addTables(Choices& c, ModuleCtx& ctx) {
   Module& m = ctx.m;
   for (uint32_t f : ctx.callable) {
@@ -211,7 +217,13 @@ void addTables(Choices& c, ModuleCtx& ctx) {
   fill.table_offset = constExpr(instr(Opcode::I32Const, 0));
   fill.type = ValType::ref(HT::abstract(HT::Func), false);
   for (uint32_t f : ctx.table_funcs) fill.items.push_back(constExpr(instr(Opcode::RefFunc, f)));
+  Table host = funcs;
+  m.tables.push_back(host);
+  m.table_types.push_back(host.type);
+  ElemSegment host_fill = fill;
+  host_fill.table = kHostTable;
   m.elems.push_back(std::move(fill));
+  m.elems.push_back(std::move(host_fill));
 }
 
 }  // namespace
@@ -243,12 +255,19 @@ Module generateModule(std::span<const uint8_t> input, const GenParams& params,
     internal_types.push_back(c.pick(tm.funcs()));
   const uint32_t entries = c.inRange(1, std::max<uint32_t>(1, params.max_exports));
 
-  ModuleCtx ctx{m, tm, c, params, stats, {}, {}, {}, {}, 0, 0, {}};
-  for (uint32_t i = 0; i < kNumImports; ++i) ctx.callable.push_back(i);
+  auto row_counts = std::make_unique<NameCounter>();
+  auto shape_counts = std::make_unique<NameCounter>();
+  ModuleCtx ctx{m,  tm, c, params, stats, *row_counts, *shape_counts, {}, {}, {}, {}, 0, 0, {},
+                0, 0};
+  // The imports a body may call_ref or ref.func: not call-export(-catch)
+  // (an arbitrary index could call an entry from itself) nor table-get/-set.
+  for (uint32_t i = 0; i <= kCallRefImport; ++i) ctx.callable.push_back(i);
   for (uint32_t t : internal_types) {
     ctx.callable.push_back(static_cast<uint32_t>(m.func_types.size()));
     m.func_types.push_back(t);
   }
+  ctx.entry_first = static_cast<uint32_t>(m.func_types.size());
+  ctx.entries = entries;
   for (uint32_t i = 0; i < entries; ++i) m.func_types.push_back(kTypeEntry);
   // Every body is generated in place: size the vector once.
   m.functions.resize(m.func_types.size() - kNumImports);
@@ -271,6 +290,12 @@ Module generateModule(std::span<const uint8_t> input, const GenParams& params,
     ex.index = static_cast<uint32_t>(m.func_types.size() - entries + i);
     m.exports.push_back(ex);
   }
+  // After the functions, so that export i is entry i for call-export.
+  Export table;
+  table.name = "table";
+  table.kind = ExternKind::Table;
+  table.index = kHostTable;
+  m.exports.push_back(table);
   ElemSegment declare;
   declare.mode = SegmentMode::Declarative;
   declare.type = ValType::ref(HT::abstract(HT::Func), false);
@@ -281,7 +306,13 @@ Module generateModule(std::span<const uint8_t> input, const GenParams& params,
   stats.functions = static_cast<uint32_t>(m.functions.size());
   for (const Function& f : m.functions) {
     stats.instructions += static_cast<uint32_t>(f.body.size());
-    if (!stats.seed_shape) stats.seed_shape = hasSeedShape(m, f);
+    if (stats_out && !stats.seed_shape) stats.seed_shape = hasSeedShape(m, f);
+  }
+  if (stats_out) {
+    row_counts->fold(stats.rows);
+    detectShapes(m, *shape_counts);
+    shape_counts->fold(stats.shapes);
+    if (stats.seed_shape) stats.shapes["seed-bug"] = 1;
   }
   if (stats_out) *stats_out = std::move(stats);
   return m;

@@ -96,8 +96,32 @@ uint32_t localFor(BodyGen& g, ValType t) {
   for (uint32_t i = 0; i < g.numLocals(); ++i) {
     if (!g.isReserved(i) && g.tm().isSubtype(t, g.localType(i))) cands.push_back(i);
   }
-  if (cands.empty() || (g.canAddLocal() && g.c().oneIn(3))) return g.newLocal(t);
+  // A new local of a non-nullable type is sometimes declared so: rows then
+  // read it only where the validator knows it set (BodyGen::readable).
+  if (cands.empty() || (g.canAddLocal() && g.c().oneIn(3))) {
+    return g.newLocal(t, t.isRef() && !t.nullable() && g.c().oneIn(2));
+  }
   return cands[g.c().upTo(static_cast<uint32_t>(cands.size() - 1))];
+}
+
+// Most accesses through a nullable reference first make it non-null
+// without a trap: local.set $t; block (result (ref T)) local.get $t;
+// br_on_non_null 0; <a new T> end. (Some are left to trap on null: the
+// engines' null checks are worth testing too, but traps should not end
+// most export calls early.)
+void guardNull(BodyGen& g) {
+  if (!g.top().nullable() || isBottom(g.top().heapType()) || g.c().oneIn(8)) return;
+  const ValType t = g.top();
+  const ValType want = t.asNullable(false);
+  const uint32_t tmp = g.temp(t);
+  g.localSet(tmp);
+  g.open(Opcode::Block, want);
+  g.localGet(tmp);
+  g.emit(Opcode::BrOnNonNull, 0);
+  g.pop();
+  g.makeValue(want, 1);
+  g.close();
+  g.countRow("br_on_non_null");
 }
 
 // Array index in bounds unless the array is empty: made % len.
@@ -111,7 +135,104 @@ void boundedIndex(BodyGen& g, uint32_t arr) {
   g.pop();
 }
 
+// A slot of kFuncTable and a function type it holds a function of: the
+// slot's function's, one of its declared supertypes, or (one time in four,
+// so that guards fail too) any function type.
+std::pair<uint32_t, uint32_t> tableSlotAndType(BodyGen& g, bool exact) {
+  const auto& slots = g.ctx().table_funcs;
+  const uint32_t i = g.c().upTo(static_cast<uint32_t>(slots.size() - 1));
+  uint32_t x = g.ctx().m.func_types[slots[i]];
+  if (!exact && g.c().oneIn(4)) return {i, g.c().pick(g.tm().funcs())};
+  while (!g.tm().def(x).supertypes.empty() && g.c().oneIn(2)) x = g.tm().def(x).supertypes[0];
+  return {i, x};
+}
+
 }  // namespace
+
+// call_indirect through kFuncTable, whose contents are known: the slot's
+// function's type or one of its declared supertypes, so no trap.
+void callIndirect(BodyGen& g) {
+  const auto [i, x] = tableSlotAndType(g, true);
+  const FuncType& sig = g.tm().sig(x);
+  for (ValType p : sig.params) g.makeValue(p, 1);
+  g.constI32(static_cast<int32_t>(i));
+  g.emit(Opcode::CallIndirect, x, kFuncTable);
+  g.pop();
+  for (size_t k = 0; k < sig.params.size(); ++k) g.pop();
+  for (ValType r : sig.results) g.push(r);
+  g.countRow("call_indirect");
+}
+
+// args; (table.get $t i | call $table-get i); local.tee f; ref.test (ref
+// ft); if (type ft) [args on the stack] local.get f; ref.cast (ref ft);
+// call_ref ft else [args] log them, make results end. The typed if takes
+// the arguments as its parameters, so the guard costs no temporaries.
+void callRefThroughTable(BodyGen& g) {
+  if (g.ctx().table_funcs.empty()) return;
+  const auto [i, ft] = tableSlotAndType(g, false);
+  const bool host = g.c().oneIn(3);
+  const FuncType& sig = g.tm().sig(ft);
+  for (ValType p : sig.params) g.makeValue(p, 1);
+  g.constI32(static_cast<int32_t>(i));
+  if (host) {
+    g.call(kTableGetImport);
+    g.countRow("host:table-get");
+    g.countShape("host-table");
+  } else {
+    g.emit(Opcode::TableGet, g.c().flip() ? kHostTable : kFuncTable);
+    g.pop();
+    g.push(ValType::ref(HT::abstract(HT::Func), true));
+    g.countRow("table.get");
+  }
+  const uint32_t f = g.temp(ValType::ref(HT::abstract(HT::Func), true));
+  g.localTee(f);
+  g.emit(Opcode::RefTest, HT::index(ft).bits());
+  g.pop();
+  g.push(ValType::i32());
+  g.countRow("ref.test");
+  g.openTyped(Opcode::If, ft);
+  g.localGet(f);
+  g.emit(Opcode::RefCast, HT::index(ft).bits());
+  g.pop();
+  g.countRow("ref.cast");
+  g.emit(Opcode::CallRef, ft);
+  for (size_t k = 0; k < sig.params.size(); ++k) g.pop();
+  for (ValType r : sig.results) g.push(r);
+  g.countRow("call_ref");
+  g.countShape(host ? "call_ref:host-table" : "call_ref:table");
+  g.elseBranch();
+  g.settle(sig.results);
+  g.close();
+}
+
+// call-export(-catch) of export 0 from a later entry function (see
+// ModuleCtx::entry_first); false elsewhere.
+bool callExport(BodyGen& g) {
+  if (!g.isEntry() || g.funcIndex() == g.ctx().entry_first) return false;
+  g.constI32(0);
+  if (g.c().flip()) {
+    g.call(kCallExportCatch);
+    g.logValue(ValType::i32());
+    g.countRow("host:call-export-catch");
+  } else {
+    g.constI32(static_cast<int32_t>(g.c().upTo(1)));
+    g.call(kCallExport);
+    g.countRow("host:call-export");
+  }
+  g.countShape("call-export");
+  return true;
+}
+
+// table-set import: a function into a slot of the exported table.
+void hostTableSet(BodyGen& g) {
+  const auto& slots = g.ctx().table_funcs;
+  if (slots.empty()) return;
+  g.constI32(static_cast<int32_t>(g.c().upTo(static_cast<uint32_t>(slots.size() - 1))));
+  g.makeValue(ValType::ref(HT::abstract(HT::Func), true), 1);
+  g.call(kTableSetImport);
+  g.countRow("host:table-set");
+  g.countShape("host-table");
+}
 
 // A funcref of type (ref null ft) read from a field, made non-null without
 // a trap: block (result (ref ft)) br_on_non_null 0; ref.func ...; end.
@@ -197,6 +318,7 @@ const Row kRows[] = {
               !g.tm().fields(g.top().heapType().index()).empty();
      },
      [](BodyGen& g) {
+       guardNull(g);
        const uint32_t s = g.top().heapType().index();
        const auto& fs = g.tm().fields(s);
        const uint32_t i = g.c().upTo(static_cast<uint32_t>(fs.size() - 1));
@@ -216,6 +338,7 @@ const Row kRows[] = {
        return false;
      },
      [](BodyGen& g) {
+       guardNull(g);
        const uint32_t s = g.top().heapType().index();
        const auto& fs = g.tm().fields(s);
        std::vector<uint32_t> muts;
@@ -230,10 +353,18 @@ const Row kRows[] = {
      }},
     {"array.get", 4, [](const BodyGen& g) { return topConcrete(g, CompositeKind::Array); },
      [](BodyGen& g) {
+       guardNull(g);
        const uint32_t a = g.top().heapType().index();
        const ValType elem = g.tm().fields(a)[0].type;
+       // if (array.len) then the element at index % len else a made one:
+       // an empty array is read without a trap.
        const uint32_t tmp = g.temp(g.top());
        g.localTee(tmp);
+       g.emit(Opcode::ArrayLen);
+       g.pop();
+       g.push(ValType::i32());
+       g.open(Opcode::If, elem.unpacked());
+       g.localGet(tmp);
        boundedIndex(g, tmp);
        const Opcode op = !elem.isPacked() ? Opcode::ArrayGet
                          : g.c().flip()   ? Opcode::ArrayGetS
@@ -243,6 +374,9 @@ const Row kRows[] = {
        g.pop();
        g.push(elem.unpacked());
        g.countRow(opcodeName(op));
+       g.elseBranch();
+       g.makeValue(elem.unpacked(), 1);
+       g.close();
      }},
     {"array.set", 4,
      [](const BodyGen& g) {
@@ -250,21 +384,30 @@ const Row kRows[] = {
               g.tm().fields(g.top().heapType().index())[0].mut;
      },
      [](BodyGen& g) {
+       guardNull(g);
        const uint32_t a = g.top().heapType().index();
+       // Under if (array.len), so an empty array is skipped.
        const uint32_t tmp = g.temp(g.top());
        g.localTee(tmp);
+       g.emit(Opcode::ArrayLen);
+       g.pop();
+       g.push(ValType::i32());
+       g.open(Opcode::If, std::nullopt);
+       g.localGet(tmp);
        boundedIndex(g, tmp);
        g.makeValue(g.tm().fields(a)[0].type.unpacked(), 1);
        g.emit(Opcode::ArraySet, a);
        g.pop();
        g.pop();
        g.pop();
+       g.close();
      }},
     {"array.len", 2,
      [](const BodyGen& g) {
        return topRef(g) && g.tm().isHeapSubtype(g.top().heapType(), HT::abstract(HT::Array));
      },
      [](BodyGen& g) {
+       guardNull(g);
        g.emit(Opcode::ArrayLen);
        g.pop();
        g.push(ValType::i32());
@@ -275,6 +418,7 @@ const Row kRows[] = {
               g.tm().fields(g.top().heapType().index())[0].mut;
      },
      [](BodyGen& g) {
+       guardNull(g);
        const uint32_t a = g.top().heapType().index();
        const uint32_t tmp = g.temp(g.top());
        g.localTee(tmp);
@@ -293,6 +437,7 @@ const Row kRows[] = {
               g.tm().fields(g.top().heapType().index())[0].mut;
      },
      [](BodyGen& g) {
+       guardNull(g);
        const uint32_t dst = g.top().heapType().index();
        const ValType de = g.tm().fields(dst)[0].type;
        std::vector<uint32_t> srcs;
@@ -312,18 +457,7 @@ const Row kRows[] = {
        const uint32_t s = g.temp(ValType::ref(HT::index(src), true));
        g.localTee(s);
        g.constI32(0);
-       // min(len d, len s)
-       for (uint32_t l : {d, s, d, s}) {
-         g.localGet(l);
-         g.emit(Opcode::ArrayLen);
-         g.pop();
-         g.push(ValType::i32());
-       }
-       g.emit(Opcode::I32LtU);
-       g.pop();
-       g.emit(Opcode::Select);
-       g.pop();
-       g.pop();
+       g.minArrayLen(d, s);
        g.emit(Opcode::ArrayCopy, dst, src);
        for (int i = 0; i < 5; ++i) g.pop();
      }},
@@ -519,10 +653,7 @@ const Row kRows[] = {
      [](BodyGen& g) {
        // Direct calls go to later functions only: the call graph is acyclic,
        // and only call_ref can recurse (bounded by the budget).
-       std::vector<uint32_t> defined;
-       for (uint32_t f : g.ctx().callable) {
-         if (f >= kNumImports && f > g.funcIndex()) defined.push_back(f);
-       }
+       const std::vector<uint32_t> defined = g.directCallees();
        if (defined.empty()) return;
        const uint32_t f = defined[g.c().upTo(static_cast<uint32_t>(defined.size() - 1))];
        for (ValType p : g.tm().sig(g.ctx().m.func_types[f]).params) g.makeValue(p, 1);
@@ -550,24 +681,32 @@ const Row kRows[] = {
        g.emit(Opcode::CallRef, ft);
        for (size_t k = 0; k < sig.params.size(); ++k) g.pop();
        for (ValType r : sig.results) g.push(r);
+       g.countShape("call_ref:struct-field");
      }},
+    // Through a funcref table (kFuncTable or the exported one, through the
+    // table-get import), guarded by ref.test; counts its own rows.
+    {"call_ref.table", 2, roomToPush, [](BodyGen& g) { callRefThroughTable(g); }},
     // Through the funcref table, whose contents are known: the slot's
     // function's type or one of its declared supertypes, so no trap.
     {"call_indirect", 2,
      [](const BodyGen& g) { return roomToPush(g) && !g.ctx().table_funcs.empty(); },
+     [](BodyGen& g) { callIndirect(g); }},
+    // A tail call under an if (in loops too): if (cond) args return_call* end.
+    {"return_call.if", 1, roomToNest,
      [](BodyGen& g) {
-       const auto& slots = g.ctx().table_funcs;
-       const uint32_t i = g.c().upTo(static_cast<uint32_t>(slots.size() - 1));
-       uint32_t x = g.ctx().m.func_types[slots[i]];
-       while (!g.tm().def(x).supertypes.empty() && g.c().oneIn(2)) x = g.tm().def(x).supertypes[0];
-       const FuncType& sig = g.tm().sig(x);
-       for (ValType p : sig.params) g.makeValue(p, 1);
-       g.constI32(static_cast<int32_t>(i));
-       g.emit(Opcode::CallIndirect, x, kFuncTable);
-       g.pop();
-       for (size_t k = 0; k < sig.params.size(); ++k) g.pop();
-       for (ValType r : sig.results) g.push(r);
+       const std::vector<uint32_t> slots = g.tailSlots();
+       if (slots.empty()) return;
+       g.makeI32(1);
+       g.open(Opcode::If, std::nullopt);
+       g.emitTailCall(slots);
+       g.close();
      }},
+    // Binaryen's host imports beside the logs: call-export(-catch) (entry
+    // functions only) and table-set on the exported table.
+    {"host:call-export", 1, [](const BodyGen& g) { return g.depthAvail() == 0 && !g.full(); },
+     [](BodyGen& g) { callExport(g); }},
+    {"host:table-set", 1, [](const BodyGen& g) { return g.depthAvail() == 0 && !g.full(); },
+     [](BodyGen& g) { hostTableSet(g); }},
     {"table.get", 2, roomToPush,
      [](BodyGen& g) {
        g.makeI32(1);
@@ -664,6 +803,7 @@ const Row kRows[] = {
      [](BodyGen& g) { runRefSelectBlocksTemplate(g); }},
     {"template:bulk-near-gc", 2, roomForTemplate, [](BodyGen& g) { runBulkNearGcTemplate(g); }},
     {"template:subtype-reads", 2, roomForTemplate, [](BodyGen& g) { runSubtypeReadsTemplate(g); }},
+    {"template:block-params", 2, roomForTemplate, [](BodyGen& g) { runBlockParamsTemplate(g); }},
     {"f32.binop", 2, [](const BodyGen& g) { return topIs(g, ValType::f32()); },
      [](BodyGen& g) {
        static constexpr Opcode kOps[] = {Opcode::F32Add,     Opcode::F32Sub, Opcode::F32Mul,
@@ -780,7 +920,11 @@ void BodyGen::statements(uint32_t n) {
     if (i >= std::size(kRows)) break;
     kRows[i].emit(*this);
     // Templates count themselves (they also run outside the table).
-    if (!kRows[i].name.starts_with("template:")) countRow(kRows[i].name);
+    if (!kRows[i].name.starts_with("template:") && !kRows[i].name.starts_with("host:") &&
+        kRows[i].name != "call_indirect" && kRows[i].name != "call_ref.table" &&
+        kRows[i].name != "return_call.if") {
+      countRow(kRows[i].name);
+    }
   }
 }
 

@@ -2,8 +2,10 @@
 // produce one instruction at a time. This increment has the seed-bug shape
 // (DESIGN.md; corpus/regress/seed-loop-carried-ref.wat): nested bounded
 // loops; the outer one allocates and then calls (call_ref through a struct
-// field, a direct call, the `gc` import, or another allocation) while the
-// only copy of a reference is a loop-carried local; the inner one writes
+// field or a table, call_indirect, a direct call, a host import: `gc`,
+// call-export(-catch), table-set, a log; or another allocation) while the
+// only copy of a reference is a loop-carried local (non-nullable half the
+// time); the inner one writes
 // through a ref.cast of that local to its own type, a supertype, a subtype
 // or an unrelated type (the last two guarded by ref.test), or a br_on_cast.
 #include <algorithm>
@@ -39,7 +41,9 @@ class SeedLoop {
   void run() {
     chooseTypes();
     const HeapType carried = chooseCarriedType();
-    a_ = g_.newLocal(ValType::ref(carried, true));
+    // Sometimes a non-nullable local (set here, before the loops), as a
+    // compiler would keep a never-null loop-carried value.
+    a_ = g_.newLocal(ValType::ref(carried, false), g_.c().flip());
     g_.reserve(a_);
     sum_ = g_.newLocal(ValType::i32());
     g_.reserve(sum_);
@@ -89,14 +93,26 @@ class SeedLoop {
       }
     }
     is_struct_ = !structs.empty() && (arrays.empty() || g_.c().oneIn(3));
-    const auto& pool = is_struct_ ? structs : arrays;
+    // Often a type in a subtype chain, so that the inner loop's casts to a
+    // supertype or a subtype have targets.
+    std::vector<uint32_t> chained;
+    for (uint32_t t : is_struct_ ? structs : arrays) {
+      if (!tm_.def(t).supertypes.empty() || tm_.subtypesOf(t).size() > 1) chained.push_back(t);
+    }
+    const auto& pool = !chained.empty() && g_.c().flip() ? chained : is_struct_ ? structs : arrays;
     type_ = pool[g_.c().upTo(static_cast<uint32_t>(pool.size() - 1))];
     if (is_struct_) {
-      std::vector<uint32_t> muts;
+      // A mutable field, often one the supertype has too (so that a cast
+      // to the supertype can write it).
+      std::vector<uint32_t> muts, inherited;
       const auto& fs = tm_.fields(type_);
+      const size_t super_fields =
+          tm_.def(type_).supertypes.empty() ? 0 : tm_.fields(tm_.def(type_).supertypes[0]).size();
       for (uint32_t i = 0; i < fs.size(); ++i) {
         if (fs[i].mut) muts.push_back(i);
+        if (fs[i].mut && i < super_fields) inherited.push_back(i);
       }
+      if (!inherited.empty() && g_.c().flip()) muts = inherited;
       field_ = muts[g_.c().upTo(static_cast<uint32_t>(muts.size() - 1))];
     }
   }
@@ -221,19 +237,25 @@ class SeedLoop {
           const uint32_t s = supers[g_.c().upTo(static_cast<uint32_t>(supers.size() - 1))];
           castCarried(s);
           write(s, j);
+          g_.countShape("inner-cast:supertype");
           break;
         }
         [[fallthrough]];
       default:  // the allocated type itself, as in the seed bug
         castCarried(type_);
         write(type_, j);
+        g_.countShape("inner-cast:same");
         break;
       case 2:  // a subtype: the test fails on this object, and the cast is skipped
       case 3:  // an unrelated type: likewise
       {
-        const auto& pool = g_.c().flip() && !subs.empty() ? subs : unrelated;
+        const bool sub = g_.c().flip() && !subs.empty();
+        const auto& pool = sub ? subs : unrelated;
         const uint32_t t =
             pool.empty() ? type_ : pool[g_.c().upTo(static_cast<uint32_t>(pool.size() - 1))];
+        g_.countShape(pool.empty() ? "inner-cast:same"
+                      : sub        ? "inner-cast:subtype"
+                                   : "inner-cast:unrelated");
         g_.localGet(a_);
         g_.emit(Opcode::RefTest, HT::index(t).bits());
         g_.pop();
@@ -250,7 +272,11 @@ class SeedLoop {
         const ValType from = g_.localType(a_);
         g_.open(Opcode::Block, to);
         g_.localGet(a_);
-        g_.emit(Opcode::BrOnCast, 0, from.heapType().bits(), HT::index(type_).bits(), 1u);
+        // The source's nullability is the local's (a non-nullable local's
+        // fall-through value stays non-nullable).
+        g_.emit(Opcode::BrOnCast, 0, from.heapType().bits(), HT::index(type_).bits(),
+                from.nullable() ? 1u : 0u);
+        g_.countShape("inner-cast:br_on_cast");
         g_.pop();
         g_.push(from);
         g_.countRow("br_on_cast");
@@ -264,9 +290,10 @@ class SeedLoop {
     if (g_.c().oneIn(3)) g_.statements(g_.c().upTo(2));
   }
 
-  // The call or allocation at which the carried reference is live.
+  // The call or allocation at which the carried reference is live (its
+  // only copy in the local a_): each counted as the shape it makes.
   void safepoint() {
-    switch (g_.c().upTo(3)) {
+    switch (g_.c().upTo(7)) {
       case 0: {  // call_ref through a struct field, as in the seed bug
         const uint32_t box = g_.c().pick(tm_.boxes());
         const auto& fs = tm_.fields(box);
@@ -286,18 +313,18 @@ class SeedLoop {
         for (size_t k = 0; k < sig.params.size(); ++k) g_.pop();
         for (ValType r : sig.results) g_.push(r);
         g_.countRow("call_ref");
+        g_.countShape("call_ref:struct-field");
+        g_.countShape("carried-ref-across:call_ref");
         break;
       }
       case 1: {  // a direct call
-        std::vector<uint32_t> defined;
-        for (uint32_t f : g_.ctx().callable) {
-          if (f >= kNumImports && f > g_.funcIndex()) defined.push_back(f);
-        }
+        const std::vector<uint32_t> defined = g_.directCallees();
         if (!defined.empty()) {
           const uint32_t f = defined[g_.c().upTo(static_cast<uint32_t>(defined.size() - 1))];
           for (ValType p : tm_.sig(g_.ctx().m.func_types[f]).params) g_.makeValue(p, 1);
           g_.call(f);
           g_.countRow("call");
+          g_.countShape("carried-ref-across:call");
           break;
         }
         [[fallthrough]];
@@ -305,10 +332,31 @@ class SeedLoop {
       case 2:  // a collection now
         g_.call(kGcImport);
         g_.countRow("gc");
+        g_.countShape("carried-ref-across:host");
+        break;
+      case 3:  // call_ref through a table, guarded
+        callRefThroughTable(g_);
+        g_.countShape("carried-ref-across:call_ref");
+        break;
+      case 4:  // call_indirect
+        callIndirect(g_);
+        g_.countShape("carried-ref-across:call_indirect");
+        break;
+      case 5:  // another host call: call-export(-catch), table-set or a log
+        if (!callExport(g_)) {
+          if (g_.c().flip()) {
+            hostTableSet(g_);
+          } else {
+            g_.localGet(sum_);
+            g_.logValue(ValType::i32());
+          }
+        }
+        g_.countShape("carried-ref-across:host");
         break;
       default:  // another allocation of the same type, kept observable
         allocate();
         g_.consumeTop();
+        g_.countShape("carried-ref-across:alloc");
         break;
     }
     g_.settle({});

@@ -44,10 +44,7 @@ uint32_t pickOf(BodyGen& g, const std::vector<uint32_t>& v) {
 void safepoint(BodyGen& g) {
   switch (g.c().upTo(2)) {
     case 0: {
-      std::vector<uint32_t> later;
-      for (uint32_t f : g.ctx().callable) {
-        if (f >= kNumImports && f > g.funcIndex()) later.push_back(f);
-      }
+      const std::vector<uint32_t> later = g.directCallees();
       if (!later.empty()) {
         const uint32_t f = pickOf(g, later);
         for (ValType p : g.tm().sig(g.ctx().m.func_types[f]).params) g.makeValue(p, 1);
@@ -71,6 +68,12 @@ void safepoint(BodyGen& g) {
       break;
     }
   }
+}
+
+}  // namespace
+
+void templateSafepoint(BodyGen& g) {
+  safepoint(g);
 }
 
 // Reads something of the (ref [null] t) on top (t a struct or array type)
@@ -119,6 +122,8 @@ void readAndLog(BodyGen& g, uint32_t t) {
   g.close();
 }
 
+namespace {
+
 uint32_t concreteAggregate(BodyGen& g) {
   const bool s = g.tm().arrays().empty() || (!g.tm().structs().empty() && g.c().flip());
   return s ? g.c().pick(g.tm().structs()) : g.c().pick(g.tm().arrays());
@@ -129,10 +134,12 @@ uint32_t concreteAggregate(BodyGen& g) {
 void runRedefinedLocalTemplate(BodyGen& g) {
   const uint32_t t = concreteAggregate(g);
   const ValType v = ValType::ref(HT::index(t), false);
-  const uint32_t x = g.newLocal(v);
+  // Non-nullable half the time: set here, before every read below.
+  const uint32_t x = g.newLocal(v, g.c().flip());
   g.reserve(x);
   g.makeValue(v, 1);
   g.localSet(x);
+  g.countShape("redefined-local");
   auto body = [&] {
     g.localGet(x);  // the old value, left on the stack
     if (g.c().flip()) safepoint(g);
@@ -310,17 +317,7 @@ void runBulkNearGcTemplate(BodyGen& g) {
       g.constI32(0);
       g.localGet(from);
       g.constI32(0);
-      for (uint32_t l : {arr, from, arr, from}) {
-        g.localGet(l);
-        g.emit(Opcode::ArrayLen);
-        g.pop();
-        g.push(ValType::i32());
-      }
-      g.emit(Opcode::I32LtU);
-      g.pop();
-      g.emit(Opcode::Select);
-      g.pop();
-      g.pop();
+      g.minArrayLen(arr, from);
       g.emit(Opcode::ArrayCopy, a, a);
       for (int i = 0; i < 5; ++i) g.pop();
       g.countRow("array.copy");
@@ -346,6 +343,7 @@ void runSubtypeReadsTemplate(BodyGen& g) {
     if (u != s || supers.empty()) subs.push_back(u);
   }
   const uint32_t u = subs.empty() ? s : pickOf(g, subs);
+  if (u != s) g.countShape("subtype-object-as-supertype");
   const uint32_t x = g.newLocal(ValType::ref(HT::index(s), true));
   g.reserve(x);
   g.makeValue(ValType::ref(HT::index(u), false), 1);
@@ -360,6 +358,7 @@ void runSubtypeReadsTemplate(BodyGen& g) {
   g.pop();
   g.push(ValType::ref(HT::abstract(HT::I31), false));
   g.localSet(y);
+  g.countShape("i31-in-anyref/eqref");
   const uint32_t e = g.newLocal(ValType::ref(HT::abstract(HT::Extern), true));
   g.reserve(e);
   g.localGet(x);
@@ -419,7 +418,8 @@ void runTemplate(BodyGen& g, uint32_t k) {
     case kTemplateRedefinedLocal: runRedefinedLocalTemplate(g); return;
     case kTemplateRefSelectBlocks: runRefSelectBlocksTemplate(g); return;
     case kTemplateBulkNearGc: runBulkNearGcTemplate(g); return;
-    default: runSubtypeReadsTemplate(g); return;
+    case kTemplateSubtypeReads: runSubtypeReadsTemplate(g); return;
+    default: runBlockParamsTemplate(g); return;
   }
 }
 

@@ -117,7 +117,16 @@ class GroupGen {
         default: break;
       }
     }
-    if (cands.empty()) return v;
+    if (cands.empty()) {
+      // Only the nullability can narrow: to non-null where values exist
+      // without this type (an earlier type, or an abstract one with leaves).
+      const bool leaf = h.isIndex() ? h.index() < t
+                                    : h.abstractKind() == HT::Any || h.abstractKind() == HT::Eq ||
+                                          h.abstractKind() == HT::I31 ||
+                                          h.abstractKind() == HT::Func ||
+                                          h.abstractKind() == HT::Extern;
+      return leaf ? v.asNullable(false) : v;
+    }
     const HT n = cands[c_.upTo(static_cast<uint32_t>(cands.size() - 1))];
     // Non-null only where the old type was or the new one has leaf values.
     const bool leafless =
@@ -166,6 +175,14 @@ class GroupGen {
       if (!m_.types[s].final && m_.types[s].composite.kind == want) supers.push_back(s);
     }
     const SubType* super = nullptr;
+    // Arrays whose immutable element is a reference can have subtypes that
+    // narrow it: such supertypes are preferred half the time.
+    std::vector<uint32_t> narrowable;
+    for (uint32_t s : supers) {
+      const auto& fs = m_.types[s].composite.fields;
+      if (want == CompositeKind::Array && !fs[0].mut && fs[0].type.isRef()) narrowable.push_back(s);
+    }
+    if (!narrowable.empty() && c_.flip()) supers = narrowable;
     if (!supers.empty() && !c_.oneIn(3)) {
       uint32_t s = supers[c_.upTo(static_cast<uint32_t>(supers.size() - 1))];
       st.supertypes.push_back(s);
@@ -192,8 +209,14 @@ class GroupGen {
       case CompositeKind::Array:
         if (super) {
           st.composite.fields = super->composite.fields;
+          // An immutable reference element may narrow (array subtype
+          // chains whose element types get more precise).
+          FieldType& f = st.composite.fields[0];
+          if (!f.mut && f.type.isRef() && !c_.oneIn(3)) f.type = narrow(f.type, t);
         } else {
-          st.composite.fields.push_back({storageType(t), !c_.oneIn(4)});
+          const ValType e = storageType(t);
+          // Reference elements are immutable more often (covariant arrays).
+          st.composite.fields.push_back({e, !c_.oneIn(e.isRef() ? 2 : 4)});
         }
         break;
       case CompositeKind::Func:
@@ -234,6 +257,10 @@ void generateTypes(Choices& c, const GenParams& params, Module& m) {
   addSingleton(m, funcOf({absRef(HT::Extern, true)}, {}));
   addSingleton(m, funcOf({}, {}));
   addSingleton(m, funcOf({absRef(HT::Func, true), ValType::i32()}, {}));
+  addSingleton(m, funcOf({ValType::i32(), ValType::i32()}, {}));
+  addSingleton(m, funcOf({ValType::i32()}, {ValType::i32()}));
+  addSingleton(m, funcOf({ValType::i32()}, {absRef(HT::Func, true)}));
+  addSingleton(m, funcOf({ValType::i32(), absRef(HT::Func, true)}, {}));
   addSingleton(m, funcOf({}, {ValType::i32()}));
 
   const uint32_t groups = c.upTo(params.max_rec_groups);
@@ -281,6 +308,21 @@ void generateTypes(Choices& c, const GenParams& params, Module& m) {
     m.types.push_back(std::move(step));
     m.types.push_back(std::move(box));
     m.rec_groups.push_back({first, 2});
+  }
+  // A function type with a reference parameter and result (typed blocks
+  // and loops carry references on the operand stack through it): [(ref
+  // $a) i32] -> [(ref null $a)] for the first mutable array $a.
+  bool has_ref_param = false;
+  uint32_t first_mut_array = 0;
+  for (uint32_t t = static_cast<uint32_t>(m.types.size()); t-- > kFirstRandomType;) {
+    const CompositeType& ct = m.types[t].composite;
+    if (ct.kind == CompositeKind::Array && ct.fields[0].mut) first_mut_array = t;
+    if (ct.kind != CompositeKind::Func) continue;
+    for (ValType v : ct.func.params) has_ref_param = has_ref_param || v.isRef();
+  }
+  if (!has_ref_param) {
+    addSingleton(m, funcOf({ValType::ref(HT::index(first_mut_array), false), ValType::i32()},
+                           {ValType::ref(HT::index(first_mut_array), true)}));
   }
   // Offsets are for diagnostics only; positions keep them distinct.
   for (uint32_t t = 0; t < m.types.size(); ++t) {

@@ -35,12 +35,17 @@ enum FixedType : uint32_t {
   kTypeLogExternref,
   kTypeVoid,     // the `gc` import: [] -> []
   kTypeCallRef,  // the `call-ref` import: [funcref, i32] -> []
+  kTypeCallExport,       // `call-export`: [i32, i32] -> []
+  kTypeCallExportCatch,  // `call-export-catch`: [i32] -> [i32]
+  kTypeTableGet,         // `table-get`: [i32] -> [funcref]
+  kTypeTableSet,         // `table-set`: [i32, funcref] -> []
   kTypeEntry,    // exported entry functions: [] -> [i32]
   kFirstRandomType,
 };
 
 // Appends the fixed types, random rec groups and, when the random ones lack
-// them, fallback types (a mutable array, a struct holding a typed funcref).
+// them, fallback types (a mutable array, a struct holding a typed funcref,
+// a function type with a reference parameter for typed blocks and loops).
 void generateTypes(Choices& c, const GenParams& params, Module& m);
 
 // Queries on a finished type section. Holds a TypeStore of its own; the

@@ -21,26 +21,29 @@ void BodyGen::makeValue(ValType t, uint32_t depth) {
   }
 }
 
-// A local or global whose type fits, read without a trap.
+// A local or global whose type fits, read without a trap: the k-th of the
+// fitting locals then globals (counted first, so nothing is allocated on
+// this path, which every value takes).
 bool BodyGen::tryLocalOrGlobal(ValType t) {
-  std::vector<uint32_t> locals;
-  for (uint32_t i = 0; i < numLocals(); ++i) {
-    ValType lt = locals_[i];
-    if (ctx_.tm.isSubtype(lt, t)) {
-      locals.push_back(i);
-    } else if (lt.isRef() && knownNonNull(i) && ctx_.tm.isSubtype(lt.asNullable(false), t)) {
-      locals.push_back(i);
-    }
-  }
-  std::vector<uint32_t> globals;
-  for (uint32_t g = 1; g < ctx_.m.global_types.size(); ++g) {
-    if (ctx_.tm.isSubtype(ctx_.m.global_types[g].type, t)) globals.push_back(g);
-  }
-  const size_t n = locals.size() + globals.size();
+  auto localFits = [&](uint32_t i) {
+    const ValType lt = locals_[i];
+    if (!readable(i)) return false;  // a non-nullable local before its set
+    return ctx_.tm.isSubtype(lt, t) ||
+           (lt.isRef() && knownNonNull(i) && ctx_.tm.isSubtype(lt.asNullable(false), t));
+  };
+  auto globalFits = [&](uint32_t g) { return ctx_.tm.isSubtype(ctx_.m.global_types[g].type, t); };
+  const auto num_globals = static_cast<uint32_t>(ctx_.m.global_types.size());
+  uint32_t locals = 0, globals = 0;
+  for (uint32_t i = 0; i < numLocals(); ++i) locals += localFits(i) ? 1 : 0;
+  for (uint32_t g = 1; g < num_globals; ++g) globals += globalFits(g) ? 1 : 0;
+  const uint32_t n = locals + globals;
   if (n == 0) return false;
-  const size_t k = c().upTo(static_cast<uint32_t>(n - 1));
-  if (k < locals.size()) {
-    const uint32_t i = locals[k];
+  uint32_t k = c().upTo(n - 1);
+  if (k < locals) {
+    uint32_t i = 0;
+    for (;; ++i) {
+      if (localFits(i) && k-- == 0) break;
+    }
     localGet(i);
     if (!ctx_.tm.isSubtype(locals_[i], t)) {
       // Known non-null: the cast to non-null cannot trap here.
@@ -49,12 +52,16 @@ bool BodyGen::tryLocalOrGlobal(ValType t) {
       countRow("ref.as_non_null");
     }
     countRow("local.get");
-  } else {
-    const uint32_t g = globals[k - locals.size()];
-    emit(Opcode::GlobalGet, g);
-    push(ctx_.m.global_types[g].type);
-    countRow("global.get");
+    return true;
   }
+  k -= locals;
+  uint32_t g = 1;
+  for (;; ++g) {
+    if (globalFits(g) && k-- == 0) break;
+  }
+  emit(Opcode::GlobalGet, g);
+  push(ctx_.m.global_types[g].type);
+  countRow("global.get");
   return true;
 }
 
@@ -270,6 +277,7 @@ void BodyGen::makeRef(ValType t, uint32_t depth) {
     // A subtype's value where the supertype is asked for (a struct read
     // through its supertype's fields), except at the leaves.
     if (!leaf && c().flip()) type = c().pick(tm().subtypesOf(type));
+    if (type != ht.index()) countShape("subtype-object-as-supertype");
     if (tm().isStruct(type)) {
       newStruct(type, depth);
     } else if (tm().isArray(type)) {
@@ -300,6 +308,7 @@ void BodyGen::makeRef(ValType t, uint32_t depth) {
       }
       [[fallthrough]];
     case HT::I31:
+      if (ht.abstractKind() != HT::I31) countShape("i31-in-anyref/eqref");
       makeI32(depth + 1);
       emit(Opcode::RefI31);
       pop();

@@ -96,9 +96,9 @@ std::string dumpAround(const Module& m, const Error& e) {
   return out;
 }
 
-constexpr const char* kTemplates[] = {"seed-loop", "redefined-local",
+constexpr const char* kTemplates[] = {"seed-loop",     "redefined-local",
                                       "ref-through-select-and-blocks", "bulk-near-gc",
-                                      "subtype-reads"};
+                                      "subtype-reads", "block-params"};
 
 TEST(Gcgen, EmptyAndTinyInputsGiveValidModules) {
   for (const std::vector<uint8_t>& in :
@@ -119,6 +119,7 @@ TEST(Gcgen, TwoThousandSeedsAreValidAndOftenHaveTheSeedShape) {
   double gen_seconds = 0;
   std::map<std::string, uint64_t> rows;
   std::map<std::string, uint32_t> template_modules;  // modules with the template
+  std::map<std::string, uint32_t> shape_modules;     // modules with the shape
   for (uint32_t seed = 0; seed < kSeeds; ++seed) {
     const std::vector<uint8_t> in = inputFor(seed);
     gcgen::GenStats stats;
@@ -136,6 +137,7 @@ TEST(Gcgen, TwoThousandSeedsAreValidAndOftenHaveTheSeedShape) {
     instructions += stats.instructions;
     for (const auto& [name, n] : stats.rows) rows[name] += n;
     for (const auto& [name, n] : stats.templates) template_modules[name] += n > 0 ? 1 : 0;
+    for (const auto& [name, n] : stats.shapes) shape_modules[name] += n > 0 ? 1 : 0;
   }
   const double share = static_cast<double>(shapes) / kSeeds;
   std::printf(
@@ -151,11 +153,21 @@ TEST(Gcgen, TwoThousandSeedsAreValidAndOftenHaveTheSeedShape) {
     tshares += " " + name + "=" + std::to_string(100.0 * n / kSeeds).substr(0, 4) + "%";
   }
   std::printf("[gcgen] modules with each template:%s\n", tshares.c_str());
+  std::string sshares;
+  for (const gcgen::ShapeInfo& sh : gcgen::favouredShapes()) {
+    const uint32_t n = shape_modules[std::string(sh.name)];
+    sshares += " " + std::string(sh.name) + "=" + std::to_string(100.0 * n / kSeeds).substr(0, 4) + "%";
+  }
+  std::printf("[gcgen] modules with each favoured shape:%s\n", sshares.c_str());
   EXPECT_EQ(valid, kSeeds) << first_error;
   EXPECT_GE(share, 0.20);
   // Every template appears in a fair share of the modules.
   for (const char* name : kTemplates) {
     EXPECT_GE(template_modules[name], kSeeds / 20) << name;
+  }
+  // Every favoured shape is generated, and counted where --stats reads it.
+  for (const gcgen::ShapeInfo& sh : gcgen::favouredShapes()) {
+    EXPECT_GE(shape_modules[std::string(sh.name)], kSeeds / 100) << sh.name;
   }
 }
 
@@ -246,12 +258,18 @@ GenRun runIn(const std::shared_ptr<const Module>& module, const char* config_nam
 
 TEST(Gcgen, ModulesRunAlikeOnReferenceAndZealHeaps) {
   constexpr uint32_t kSeeds = 120;
+  // A budget below the default keeps the collection-at-every-safepoint runs
+  // within the unit tests' time (the trap share at the default budget is
+  // `slabfuzz run`'s to measure).
+  gcgen::GenParams params;
+  params.budget = 60;
   uint32_t exports = 0, traps = 0, inconclusive = 0;
   std::map<std::string, uint32_t> trap_kinds;
   double run_seconds[2] = {0, 0};
   uint64_t fuel = 0;
   for (uint32_t seed = 0; seed < kSeeds; ++seed) {
-    auto module = std::make_shared<const Module>(gcgen::generateModule(inputFor(10000 + seed)));
+    auto module =
+        std::make_shared<const Module>(gcgen::generateModule(inputFor(10000 + seed), params));
     GenRun ref = runIn(module, "ref");
     GenRun zeal = runIn(module, "slab-zeal");
     ASSERT_TRUE(ref.instantiated && zeal.instantiated) << "seed " << seed;
@@ -280,8 +298,8 @@ TEST(Gcgen, ModulesRunAlikeOnReferenceAndZealHeaps) {
   EXPECT_LE(inconclusive, kSeeds / 50);
 }
 
-// For each template, modules that contain it (a few each, none shared with
-// another template's, the tiny inputs skipped) run without a violation and
+// For each template and some shapes, modules that contain it (a few each,
+// none shared with another's, the tiny inputs skipped) run without a violation and
 // log alike on the reference heap, the zeal heap and the conservative one.
 // A smaller budget keeps the collection-at-every-safepoint runs short.
 TEST(Gcgen, EachTemplateRunsAlikeUnderZealAndConservative) {
@@ -289,7 +307,18 @@ TEST(Gcgen, EachTemplateRunsAlikeUnderZealAndConservative) {
   gcgen::GenParams params;
   params.budget = 40;
   std::vector<bool> used(400, false);
-  for (const char* name : kTemplates) {
+  // The templates, then shapes that rows and templates make together:
+  // host calls that re-enter an export or go through the exported table,
+  // references around a loop's back edge as parameters, non-nullable
+  // locals, tail calls in loops.
+  std::vector<std::string> wanted(std::begin(kTemplates), std::end(kTemplates));
+  for (const char* shape : {"call-export", "host-table", "loop-ref-param", "non-null-local",
+                            "return_call*-in-loop"}) {
+    wanted.push_back(std::string("shape:") + shape);
+  }
+  for (const std::string& want : wanted) {
+    const bool is_shape = want.starts_with("shape:");
+    const std::string name = is_shape ? want.substr(6) : want;
     uint32_t found = 0;
     for (uint32_t k = 0; k < used.size() && found < kPerTemplate; ++k) {
       const uint32_t seed = 20000 + k;
@@ -297,7 +326,7 @@ TEST(Gcgen, EachTemplateRunsAlikeUnderZealAndConservative) {
       gcgen::GenStats stats;
       auto module =
           std::make_shared<const Module>(gcgen::generateModule(inputFor(seed), params, &stats));
-      if (stats.templates[name] == 0) continue;
+      if ((is_shape ? stats.shapes[name] : stats.templates[name]) == 0) continue;
       used[k] = true;
       ++found;
       GenRun ref = runIn(module, "ref");

@@ -18,5 +18,7 @@ void addValidateCommand(CLI::App& app, int* exit_code);
 void addRunCommand(CLI::App& app, int* exit_code);
 // Registers `gen` (gcgen from the command line); exit codes 0-2 as above.
 void addGenCommand(CLI::App& app, int* exit_code);
+// Registers `ttf` (the Binaryen lane); exit codes 0-2 as above, 4 a finding.
+void addTtfCommand(CLI::App& app, int* exit_code);
 
 }  // namespace slabfuzz::cli

@@ -6,13 +6,9 @@
 // an existing output file is replaced only with --force; --stats exits 1
 // when any seed of the range gives a module our validator refuses.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -26,9 +22,11 @@
 #include "generators/gcgen/gcgen.h"
 #include "runtime/decode.h"
 #include "runtime/validate.h"
+#include "tools/atomic_write.h"
 #include "tools/commands.h"
 #include "tools/gen_input.h"
 #include "tools/read_file.h"
+#include "tools/seed_range.h"
 
 namespace slabfuzz::cli {
 namespace {
@@ -48,58 +46,6 @@ struct GenOptions {
 
 // Fuzzer inputs are small; a cap keeps a mistaken --input from eating memory.
 constexpr uint64_t kMaxInputBytes = uint64_t{64} << 20;
-
-std::optional<std::pair<uint64_t, uint64_t>> parseRange(const std::string& text) {
-  size_t dots = text.find("..");
-  if (dots == std::string::npos || dots == 0 || dots + 2 >= text.size()) return std::nullopt;
-  auto num = [](const std::string& s) -> std::optional<uint64_t> {
-    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-    errno = 0;
-    char* end = nullptr;
-    uint64_t v = std::strtoull(s.c_str(), &end, 10);
-    if (errno || *end) return std::nullopt;
-    return v;
-  };
-  auto a = num(text.substr(0, dots)), b = num(text.substr(dots + 2));
-  if (!a || !b || *a > *b) return std::nullopt;
-  return std::make_pair(*a, *b);
-}
-
-// Writes `bytes` to `path` through a temporary file in the same directory,
-// so a reader never sees half a module. Without `force`, link(2) publishes
-// the file only if nothing is there (atomically: no check-then-write race).
-std::optional<std::string> writeAtomically(const std::string& path,
-                                           const std::vector<uint8_t>& bytes, bool force) {
-  namespace fs = std::filesystem;
-  fs::path target(path);
-  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmp =
-      (dir / fmt::format(".{}.tmp.{}", target.filename().string(), getpid())).string();
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return fmt::format("cannot create {}: {}", tmp, std::strerror(errno));
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) {
-    std::remove(tmp.c_str());
-    return fmt::format("cannot write {}", tmp);
-  }
-  if (force) {
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-      std::string why = std::strerror(errno);
-      std::remove(tmp.c_str());
-      return fmt::format("cannot rename to {}: {}", path, why);
-    }
-    return std::nullopt;
-  }
-  int rc = ::link(tmp.c_str(), path.c_str());
-  int err = errno;
-  std::remove(tmp.c_str());
-  if (rc != 0) {
-    if (err == EEXIST) return fmt::format("{} exists (use --force to replace it)", path);
-    return fmt::format("cannot create {}: {}", path, std::strerror(err));
-  }
-  return std::nullopt;
-}
 
 std::vector<uint8_t> generateBytes(std::span<const uint8_t> input, gcgen::GenStats* stats) {
   return encodeModule(gcgen::generateModule(input, {}, stats));
@@ -166,22 +112,28 @@ T percentile(std::vector<T> v, double p) {
 int stats(const GenOptions& opts, uint64_t first, uint64_t last) {
   using Clock = std::chrono::steady_clock;
   std::vector<uint64_t> sizes, instrs;
-  std::map<std::string, uint64_t> rows, templates, template_modules;
+  std::map<std::string, uint64_t> rows, templates, template_modules, shape_modules;
   std::vector<std::pair<uint64_t, std::string>> invalid;
   uint64_t shapes = 0, total_bytes = 0;
   double gen_s = 0, check_s = 0;
   for (uint64_t s = first;; ++s) {
     std::vector<uint8_t> input = seedInput(s, opts.size);
     gcgen::GenStats st;
-    // Generation and encoding are timed apart from checking, so modules/s is
-    // the generator's and the decoder's speed is a reference beside it.
+    // Generation and encoding are timed as a fuzz target runs them (no
+    // GenStats: the shape analysis is this report's cost, not the
+    // generator's), apart from checking, so modules/s is the generator's and
+    // the decoder's speed is a reference beside it. The module generated
+    // again with stats must be the same bytes.
     auto t0 = Clock::now();
-    std::vector<uint8_t> bytes = generateBytes(input, &st);
+    std::vector<uint8_t> bytes = generateBytes(input, nullptr);
     auto t1 = Clock::now();
     std::string bad = verdict(bytes);
     auto t2 = Clock::now();
     gen_s += std::chrono::duration<double>(t1 - t0).count();
     check_s += std::chrono::duration<double>(t2 - t1).count();
+    if (bad.empty() && generateBytes(input, &st) != bytes) {
+      bad = "generating with statistics gave different bytes (nondeterminism)";
+    }
     if (!bad.empty()) invalid.emplace_back(s, bad);
     sizes.push_back(bytes.size());
     instrs.push_back(st.instructions);
@@ -192,6 +144,7 @@ int stats(const GenOptions& opts, uint64_t first, uint64_t last) {
       templates[name] += n;
       template_modules[name] += n > 0 ? 1 : 0;
     }
+    for (const auto& [name, n] : st.shapes) shape_modules[name] += n > 0 ? 1 : 0;
     if (s == last) break;
   }
   const uint64_t n = last - first + 1;
@@ -227,6 +180,9 @@ int stats(const GenOptions& opts, uint64_t first, uint64_t last) {
     j["templates"] = nlohmann::json::object();
     for (const auto& [name, c] : templates)
       j["templates"][name] = {{"count", c}, {"modules", template_modules[name]}};
+    j["shapes"] = nlohmann::json::object();
+    for (const gcgen::ShapeInfo& sh : gcgen::favouredShapes())
+      j["shapes"][std::string(sh.name)] = shape_modules[std::string(sh.name)];
     j["seed_shape_modules"] = shapes;
     j["seed_shape_percent"] = shape_pct;
     j["gen_seconds"] = gen_s;
@@ -254,6 +210,13 @@ int stats(const GenOptions& opts, uint64_t first, uint64_t last) {
     fmt::print("\n| template | count | modules |\n|---|---:|---:|\n");
     for (const auto& [name, c] : templates)
       fmt::print("| {} | {} | {} |\n", name, c, template_modules[name]);
+    // Favoured shapes (generators/gcgen/shape.cc): modules with at least one.
+    fmt::print("\n| favoured shape | modules | share | what |\n|---|---:|---:|---|\n");
+    for (const gcgen::ShapeInfo& sh : gcgen::favouredShapes()) {
+      const uint64_t c = shape_modules[std::string(sh.name)];
+      fmt::print("| {} | {} | {:.1f}% | {} |\n", sh.name, c,
+                 100.0 * static_cast<double>(c) / static_cast<double>(n), sh.what);
+    }
   }
   return invalid.empty() ? kExitOk : kExitRejected;
 }
@@ -261,7 +224,7 @@ int stats(const GenOptions& opts, uint64_t first, uint64_t last) {
 int run(const GenOptions& opts) {
   std::optional<std::pair<uint64_t, uint64_t>> range;
   if (!opts.seeds.empty()) {
-    range = parseRange(opts.seeds);
+    range = parseSeedRange(opts.seeds);
     if (!range) {
       fmt::print(stderr, "error: --seeds wants A..B with A <= B (e.g. 0..499), got \"{}\"\n",
                  opts.seeds);

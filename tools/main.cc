@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   slabfuzz::cli::addValidateCommand(app, &exit_code);
   slabfuzz::cli::addRunCommand(app, &exit_code);
   slabfuzz::cli::addGenCommand(app, &exit_code);
+  slabfuzz::cli::addTtfCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -19,6 +19,7 @@
 // the reference the runner compares against.
 
 import { readFileSync } from 'node:fs';
+import { serveJsonLines } from './json_lines.mjs';
 
 // Where the pinned Binaryen lives. Resolved from this file, so the worker
 // uses the project's node_modules whatever the current directory is.
@@ -233,28 +234,4 @@ process.on('uncaughtException', (e) => {
   process.stderr.write(`spec_worker: uncaught exception: ${e && e.stack ? e.stack : e}\n`);
 });
 
-// Requests split on "\n" only. (node:readline would also split on U+2028
-// and U+2029, which module texts may contain inside strings and comments.)
-async function* requestLines(stream) {
-  let parts = [];
-  for await (const chunk of stream) {
-    let start = 0;
-    let newline;
-    while ((newline = chunk.indexOf(10, start)) >= 0) {
-      parts.push(chunk.subarray(start, newline));
-      yield Buffer.concat(parts).toString('utf8');
-      parts = [];
-      start = newline + 1;
-    }
-    if (start < chunk.length) parts.push(chunk.subarray(start));
-  }
-  if (parts.length > 0) yield Buffer.concat(parts).toString('utf8');
-}
-
-// Lines are handled one at a time, in order, so responses match requests
-// even while a Binaryen reload is awaited. Writes to a pipe are synchronous
-// in Node on Linux, so a reader that stops reading only stalls this loop.
-for await (const line of requestLines(process.stdin)) {
-  if (line.trim() === '') continue;
-  process.stdout.write(JSON.stringify(await handle(line)) + '\n');
-}
+await serveJsonLines(handle);

@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "tests/spec/base64.h"
+#include "process/base64.h"
 
 namespace slabfuzz {
 namespace {

@@ -17,7 +17,7 @@
 
 #include "tests/spec/disk_cache.h"
 #include "runtime/error.h"
-#include "tests/spec/node_worker.h"
+#include "process/node_worker.h"
 
 namespace slabfuzz {
 

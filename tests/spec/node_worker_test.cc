@@ -3,7 +3,7 @@
 // programs (`cat` echoes each request back, which is a valid response);
 // the real worker is tested when the pinned node is installed.
 #include "tests/support/temp_dir.h"
-#include "tests/spec/node_worker.h"
+#include "process/node_worker.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <string>
 
-#include "tests/spec/base64.h"
+#include "process/base64.h"
 #include "tests/spec/cached_worker.h"
 
 namespace slabfuzz {

@@ -8,7 +8,7 @@
 #include <optional>
 #include <sstream>
 
-#include "tests/spec/subprocess.h"
+#include "process/subprocess.h"
 
 namespace slabfuzz {
 namespace {

@@ -17,7 +17,7 @@
 #include <string>
 
 #include "tests/spec/disk_cache.h"
-#include "tests/spec/subprocess.h"
+#include "process/subprocess.h"
 
 namespace slabfuzz {
 namespace {

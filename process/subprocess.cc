@@ -1,4 +1,4 @@
-#include "tests/spec/subprocess.h"
+#include "process/subprocess.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,7 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "tests/spec/spawn_setup.h"
+#include "process/spawn_setup.h"
 
 extern char** environ;
 

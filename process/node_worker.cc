@@ -1,4 +1,4 @@
-#include "tests/spec/node_worker.h"
+#include "process/node_worker.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,7 +14,7 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "tests/spec/spawn_setup.h"
+#include "process/spawn_setup.h"
 
 extern char** environ;
 

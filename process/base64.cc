@@ -1,4 +1,4 @@
-#include "tests/spec/base64.h"
+#include "process/base64.h"
 
 namespace slabfuzz {
 namespace {

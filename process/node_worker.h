@@ -3,7 +3,7 @@
 // scripts/js/spec_worker.mjs run by the pinned node.
 // Owns: spawning the process with pipes, framing, pipelining many requests
 // without deadlock, timeouts, reaping the process. Does not own: what the
-// requests mean (callers build them) or caching (cached_worker.h).
+// requests mean (callers build them) or caching (tests/spec/cached_worker.h).
 // Contract: every failure (program missing, spawn failed, worker exited or
 // answered garbage, timeout) comes back as a WorkerError value whose message
 // says what happened; after one, the worker is closed and every later call

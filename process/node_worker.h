@@ -67,6 +67,10 @@ class NodeWorker {
   // the other. Responses are returned in request order, matched by "id".
   Result<std::vector<json>, WorkerError> callMany(std::vector<json> requests);
 
+  // Changes WorkerOptions::timeout_ms for the calls that follow (a client
+  // may allow a slow start-up more time than a request).
+  void setTimeout(int timeout_ms) { options_.timeout_ms = timeout_ms; }
+
   bool alive() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
 

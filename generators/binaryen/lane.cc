@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -103,8 +104,13 @@ Result<std::unique_ptr<BinaryenLane>, LaneError> BinaryenLane::start(LaneOptions
     if (!w.ok()) return w.takeError();
     lane->workers_.push_back(std::move(w).value());
   }
+  // A worker's start-up (node, the wasm-opt script, its --help) may take
+  // longer than a request is allowed, above all on a loaded machine.
+  constexpr int kStartupTimeoutMs = 30'000;
   for (size_t i = 0; i < lane->workers_.size(); ++i) {
+    lane->workers_[i]->setTimeout(std::max(kStartupTimeoutMs, lane->options_.timeout_ms));
     auto hello = lane->workers_[i]->call(json{{"op", "hello"}});
+    lane->workers_[i]->setTimeout(lane->options_.timeout_ms);
     if (!hello.ok() || !hello.value().value("ok", false)) {
       std::string why = hello.ok() ? hello.value().dump() : hello.error().message;
       return LaneError{LaneError::Kind::StartFailed,

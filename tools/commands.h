@@ -20,5 +20,11 @@ void addRunCommand(CLI::App& app, int* exit_code);
 void addGenCommand(CLI::App& app, int* exit_code);
 // Registers `ttf` (the Binaryen lane); exit codes 0-2 as above, 4 a finding.
 void addTtfCommand(CLI::App& app, int* exit_code);
+// Registers `diff` (our configurations compared by hand); exit codes 0-2 as
+// above, 3 inconclusive, 4 a finding.
+void addDiffCommand(CLI::App& app, int* exit_code);
+// Registers `xrun` (external reference engines: V8, Binaryen); exit codes
+// 0-2 as above, 3 when a run was inconclusive.
+void addXrunCommand(CLI::App& app, int* exit_code);
 
 }  // namespace slabfuzz::cli

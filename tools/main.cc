@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   slabfuzz::cli::addRunCommand(app, &exit_code);
   slabfuzz::cli::addGenCommand(app, &exit_code);
   slabfuzz::cli::addTtfCommand(app, &exit_code);
+  slabfuzz::cli::addDiffCommand(app, &exit_code);
+  slabfuzz::cli::addXrunCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

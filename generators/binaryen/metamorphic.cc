@@ -1,96 +1,49 @@
 #include "generators/binaryen/metamorphic.h"
 
-#include <regex>
-
-#include "runtime/decode.h"
-#include "runtime/host/fuzzing_support.h"
-#include "runtime/instantiate.h"
-#include "runtime/store.h"
-#include "runtime/validate.h"
+#include "oracle/normalise.h"
+#include "oracle/run.h"
 
 namespace slabfuzz::binaryen {
 namespace {
-
 using Status = FuzzExecRun::Status;
-
-FuzzExecRun rejected(std::string why) {
-  FuzzExecRun r;
-  r.status = Status::Rejected;
-  r.message = std::move(why);
-  return r;
-}
-
 }  // namespace
 
+// One run is the oracle's (oracle/run.h) without its own per-call lines:
+// the two modules' heaps differ by construction after optimisation, so
+// digests would not compare.
 FuzzExecRun runFuzzExec(std::span<const uint8_t> wasm, const EngineConfig& config,
                         const FuzzExecLimits& limits) {
-  auto decoded = decodeModule(wasm);
-  if (!decoded.ok()) {
-    return rejected(std::string(categoryName(decoded.error().category())) + ": " +
-                    decoded.error().toString());
-  }
-  auto module = std::make_shared<const Module>(std::move(decoded).value());
-  HeapLimits heap_limits;
-  heap_limits.max_bytes = limits.max_heap;
-  Store store(makeHeapFactory(config, heap_limits));
-  auto types = validateModule(*module, store.types);
-  if (!types.ok()) {
-    return rejected(std::string(categoryName(types.error().category())) + ": " +
-                    types.error().toString());
-  }
-  RunLimits run_limits;
-  run_limits.fuel = limits.fuel;
-  run_limits.max_call_depth = limits.max_call_depth;
-  run_limits = withConfig(run_limits, config);
-  Executor exec(store, run_limits);
-
+  OurRunOptions options;
+  options.config = config;
+  options.limits.fuel = limits.fuel;
+  options.limits.max_call_depth = limits.max_call_depth;
+  options.limits.max_heap = limits.max_heap;
+  options.limits.max_memory_pages = RunLimits{}.max_memory_pages;
+  options.limits.max_table_elems = RunLimits{}.max_table_elems;
+  options.limits.verify_after_call = false;
+  options.limits.digest_after_call = false;
+  ExecutionLog log = runOurs(ModuleInput{wasm, nullptr}, options);
   FuzzExecRun run;
-  FuzzingSupport fuzzing(store, [&run](std::string_view line) { run.log.emplace_back(line); });
-  auto inst = instantiate(exec, module, std::move(types).value(), fuzzing.resolver());
-  if (!inst.ok()) {
-    const InstantiationFailure& f = inst.error();
-    switch (f.kind) {
-      case InstantiationFailure::Kind::Unlinkable:
-        return rejected("unlinkable: " + f.message);
-      case InstantiationFailure::Kind::Trapped:
-        // As `slabfuzz run`: Binaryen logs the trap and calls nothing.
-        run.log.push_back(FuzzingSupport::describeFailure(Outcome::trapped(f.trap)));
-        run.status = isResourceTrap(f.trap) ? Status::Inconclusive : Status::Ran;
-        return run;
-      case InstantiationFailure::Kind::OutOfFuel:
-        run.log.emplace_back("[out of fuel]");
-        run.status = Status::Inconclusive;
-        return run;
-      case InstantiationFailure::Kind::Violation:
-        run.status = Status::Violation;
-        run.message = f.violation ? f.violation->describe() : f.message;
-        return run;
-    }
-  }
-  fuzzing.setInstance(inst.value());
-  FuzzExecSummary summary = fuzzing.runExports(exec);
-  if (summary.violation) {
-    run.status = Status::Violation;
-    run.message = summary.violation->describe();
-  } else if (summary.inconclusive) {
-    run.status = Status::Inconclusive;
+  run.log = std::move(log.lines);
+  switch (log.status) {
+    case ExecutionLog::Status::Ran: run.status = FuzzExecRun::Status::Ran; break;
+    case ExecutionLog::Status::Inconclusive: run.status = FuzzExecRun::Status::Inconclusive; break;
+    case ExecutionLog::Status::Rejected:
+      run.status = FuzzExecRun::Status::Rejected;
+      run.message = std::move(log.message);
+      break;
+    case ExecutionLog::Status::Violation:
+      run.status = FuzzExecRun::Status::Violation;
+      run.message = std::move(log.message);
+      break;
   }
   return run;
 }
 
 std::vector<std::string> normaliseLog(std::span<const std::string> log) {
-  static const std::regex nan(R"(-?nan(:0x[0-9a-f]+)?)");
-  std::vector<std::string> out;
-  out.reserve(log.size());
-  for (const std::string& line : log) {
-    if (line.starts_with("[trap ") && line.ends_with("]")) {
-      out.emplace_back("[trap]");
-      continue;
-    }
-    out.push_back(line.find("nan") == std::string::npos ? line
-                                                         : std::regex_replace(line, nan, "nan"));
-  }
-  return out;
+  NormaliseOptions options;
+  options.keep_trap_messages = false;
+  return slabfuzz::normaliseLog(log, options);
 }
 
 const char* verdictName(MetamorphicVerdict::Kind kind) {

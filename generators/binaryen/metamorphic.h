@@ -1,10 +1,9 @@
 // The Binaryen lane's metamorphic check: module A (from translate-to-fuzz)
 // and B = A through a random optimiser pipeline must give the same
 // Binaryen-format --fuzz-exec log on our runtime (DESIGN.md "Oracle").
-// Owns: one --fuzz-exec run of a module as plain data (the same library calls
-// `slabfuzz run` makes: decode, validate, instantiate with fuzzing-support,
-// FuzzingSupport::runExports), the normalisation of a log for this
-// comparison, and the verdict. Does not own: the log lines
+// Owns: the verdict of this comparison and the limits it runs under; one
+// --fuzz-exec run (oracle/run.h) and log normalisation (oracle/normalise.h)
+// are the oracle's, adapted here. Does not own: the log lines
 // (runtime/host/fuzzing_support.h), engine configurations (oracle/config.h)
 // or producing A and B (lane.h).
 // Contract: a verdict is a pure function of the two modules, the

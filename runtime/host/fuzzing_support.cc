@@ -188,6 +188,18 @@ std::string FuzzingSupport::describeFailure(const Outcome& outcome) {
   return fmt::format("[trap {}]", trapMessage(outcome.trap));
 }
 
+bool FuzzingSupport::observe(Executor& exec, std::span<const Value> results,
+                             std::span<const ValType> types, std::string_view name,
+                             FuzzExecSummary& summary) {
+  if (!after_call_ || after_call_(exec, results, types)) return true;
+  HeapViolation v = store_.heap->violation() ? *store_.heap->violation() : HeapViolation{};
+  if (v.site.empty()) v.site = fmt::format("after the call of export {}", name);
+  Outcome o = Outcome::violated(std::move(v));
+  sink_(describeFailure(o));
+  summary.violation = o.violation;
+  return false;
+}
+
 FuzzExecSummary FuzzingSupport::runExports(Executor& exec) {
   FuzzExecSummary summary;
   if (!instance_) return summary;
@@ -211,6 +223,7 @@ FuzzExecSummary FuzzingSupport::runExports(Executor& exec) {
     if (!defaultable) {
       sink_("[trap fuzzer can only send defaultable parameters to exports]");
       summary.traps++;
+      if (!observe(exec, {}, {}, name, summary)) break;
       continue;
     }
     Outcome o = exec.invoke(ext.func, args);
@@ -221,12 +234,12 @@ FuzzExecSummary FuzzingSupport::runExports(Executor& exec) {
       o = Outcome::violated(std::move(v));
     }
     if (o.ok()) {
-      if (o.results.empty()) continue;
       std::span<const ValType> types = store_.types.results(f.type);
       for (size_t i = 0; i < o.results.size(); ++i) {
         std::string v = formatBinaryenValue(o.results[i], types[i]);
         sink_(i == 0 ? fmt::format("[fuzz-exec] note result: {} => {}", name, v) : v);
       }
+      if (!observe(exec, o.results, types, name, summary)) break;
       continue;
     }
     sink_(describeFailure(o));
@@ -242,6 +255,7 @@ FuzzExecSummary FuzzingSupport::runExports(Executor& exec) {
     } else {
       summary.traps++;
     }
+    if (!observe(exec, {}, {}, name, summary)) break;
   }
   return summary;
 }

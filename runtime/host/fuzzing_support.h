@@ -87,6 +87,15 @@ class FuzzingSupport {
   // default (verification walks the whole heap).
   void setVerifyAfterCall(bool on) { verify_after_call_ = on; }
 
+  // Called after each export call of runExports once its lines are logged
+  // (not after a violation, which ends the run), with the call's results
+  // and their types (empty unless it returned): the oracle adds its own observations here
+  // (the heap digest). Returning false says the heap recorded a violation
+  // meanwhile; the run then ends with it.
+  using AfterCall = std::function<bool(Executor&, std::span<const Value> results,
+                                      std::span<const ValType> types)>;
+  void setAfterCall(AfterCall fn) { after_call_ = std::move(fn); }
+
   // The "[trap ...]" / "[exception thrown: ...]" / resource line for a call
   // that did not return, as Binaryen writes it (our trap messages, which
   // differ from Binaryen's wording: comparisons normalise them).
@@ -99,12 +108,17 @@ class FuzzingSupport {
   Outcome callExportAsJs(Executor& exec, uint32_t index);
   Outcome callFuncAsJs(Executor& exec, Ref func);
   TableInst* exportedTable() const;
+  // Runs after_call_ (if set); false when it found a violation, which is
+  // then logged and put in `summary`.
+  bool observe(Executor& exec, std::span<const Value> results, std::span<const ValType> types,
+               std::string_view name, FuzzExecSummary& summary);
 
   Store& store_;
   LogSink sink_;
   Instance* instance_ = nullptr;
   std::map<std::string, FuncAddr, std::less<>> funcs_;  // registered on first import
   bool verify_after_call_ = false;
+  AfterCall after_call_;
 };
 
 }  // namespace slabfuzz

@@ -13,6 +13,13 @@
 //   {"id":N,"op":"optimize","wasm":"<base64>","passes":["--gufa","-O2",...],
 //    "features":[...],"route":"reuse"|"fresh"|"spawn"|"binaryenjs"}
 //     -> the same answers
+//   {"id":N,"op":"fuzz-exec","wasm":"<base64>","features":[...],"route":"reuse"|"fresh"|"spawn"}
+//     -> {"id":N,"ok":true,"status":"completed"|"limit"|"error","lines":[...],"reason":"..."}
+//        Binaryen's interpreter on the module (wasm-opt --fuzz-exec-before):
+//        its log, one line per element; "limit" when Binaryen reported a
+//        host limit (inconclusive), "error" when wasm-opt refused the module.
+//        A module that never ends hangs this process: the client's timeout
+//        kills and restarts it (oracle/external.h).
 // "route" is optional (default "reuse") and exists to measure the options:
 //   reuse       wasm-opt's Emscripten module, compiled once, instantiated once and
 //               its main called again and again (a fresh instance after
@@ -303,6 +310,44 @@ async function optimizeInProcess(wasm, f, p) {
   }
 }
 
+// The lines of wasm-opt's output that are the execution log: everything but
+// its warnings (which go to stderr, captured together with stdout here).
+function logLines(output) {
+  const lines = output.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines.filter((l) => !/^(warning|\[wasm-validator error|Fatal:)/.test(l));
+}
+
+async function fuzzExec(req) {
+  const f = features(req), r = route(req, ['reuse', 'fresh', 'spawn']);
+  fs.writeFileSync(inPath, bytesOf(req.wasm, 'wasm'));
+  let code, output;
+  try {
+    ({ code, output } = await wasmOpt([inPath, ...f, '--fuzz-exec-before', '-q'], r));
+  } catch (e) {
+    // The interpreter recursing past node's stack (wasm-opt is itself wasm
+    // on node): a limit of this host, not a property of the module.
+    if (/Maximum call stack size exceeded/.test(e.message)) {
+      return { ok: true, status: 'limit', lines: [], reason: 'Binaryen\'s interpreter overflowed node\'s stack' };
+    }
+    // Binaryen aborts on an import its fuzzing-support host lacks, such as
+    // slabfuzz's own `gc`: say so plainly.
+    if (/unknown fuzzer import/.test(e.message)) {
+      return { ok: true, status: 'error', lines: [],
+               reason: 'Binaryen\'s interpreter does not provide an import this module calls ' +
+                       '("unknown fuzzer import"; fuzzing-support.gc is slabfuzz\'s own)' };
+    }
+    throw e;
+  }
+  if (code !== 0) {
+    return { ok: true, status: 'error', lines: [],
+             reason: `wasm-opt exit ${code}${output ? ': ' + tail(output) : ''}` };
+  }
+  const lines = logLines(output);
+  const limit = lines.find((l) => l.startsWith('[host limit'));
+  return { ok: true, status: limit ? 'limit' : 'completed', lines, reason: limit ?? '' };
+}
+
 async function handle(line) {
   let req;
   try {
@@ -321,6 +366,7 @@ async function handle(line) {
         break;
       case 'ttf': answer = await ttf(req); break;
       case 'optimize': answer = await optimize(req); break;
+      case 'fuzz-exec': answer = await fuzzExec(req); break;
       default: answer = { ok: false, error: `unknown op ${JSON.stringify(req.op)}` };
     }
     return { id, ...answer };

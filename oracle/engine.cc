@@ -1,0 +1,87 @@
+// Engines and differential runs; see engine.h.
+#include "oracle/engine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace slabfuzz {
+
+bool isExternalEngineName(std::string_view name) {
+  return std::ranges::find(kExternalEngineNames, name) != std::end(kExternalEngineNames);
+}
+
+Result<std::vector<std::unique_ptr<Engine>>, std::string> makeEngines(
+    std::string_view list, const OracleLimits& limits, const ExternalEngineFactory& external) {
+  std::vector<std::unique_ptr<Engine>> engines;
+  std::vector<std::string> seen;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    std::string_view name =
+        list.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    pos = comma == std::string_view::npos ? list.size() + 1 : comma + 1;
+    if (name.empty()) return fmt::format("engine list \"{}\": an empty name", list);
+    if (std::ranges::find(seen, name) != seen.end())
+      return fmt::format("engine \"{}\" named twice", name);
+    seen.emplace_back(name);
+    if (isExternalEngineName(name)) {
+      if (!external) {
+        return fmt::format(
+            "engine \"{}\" is an external engine, which this build cannot run yet "
+            "(our configurations work: ref, slab, slab-zeal, ...)",
+            name);
+      }
+      auto e = external(name);
+      if (!e.ok()) return fmt::format("engine \"{}\": {}", name, e.error());
+      engines.push_back(std::move(e).value());
+      continue;
+    }
+    auto config = parseEngineConfig(name);
+    if (!config.ok()) return config.error() + " (external engines: v8, binaryen)";
+    OurRunOptions o;
+    o.config = std::move(config).value();
+    o.limits = limits;
+    engines.push_back(std::make_unique<OurEngine>(std::move(o)));
+  }
+  if (engines.size() < 2) return fmt::format("engine list \"{}\": a comparison needs two engines", list);
+  return engines;
+}
+
+std::vector<std::string> defaultComparison(uint32_t choice) {
+  // slab-zeal twice: the strongest check, so the most likely pick.
+  constexpr std::array<std::string_view, 8> kSlab = {
+      "slab-zeal", "slab-random", "slab-alloc", "slab-conservative",
+      "slab-small", "slab-zeal", "slab-random", "slab"};
+  auto named = [choice](std::string_view base) {
+    if (base == "slab-random") return fmt::format("{}:{}", base, ((choice >> 8) & 0xFFFF) + 1);
+    if (base == "slab-alloc") return fmt::format("{}:{}", base, ((choice >> 24) & 31) + 1);
+    return std::string(base);
+  };
+  std::vector<std::string> names = {"ref", named(kSlab[choice & 7])};
+  if (((choice >> 3) & 3) == 0) {
+    std::string second = named(kSlab[(choice >> 5) & 7]);
+    if (second != names[1] && second.substr(0, second.find(':')) !=
+                                  names[1].substr(0, names[1].find(':')))
+      names.push_back(std::move(second));
+  }
+  return names;
+}
+
+DiffOutcome runDifferential(std::span<const std::unique_ptr<Engine>> engines,
+                            const ModuleInput& input) {
+  DiffOutcome out;
+  out.logs.reserve(engines.size());
+  bool all_ours = true;
+  for (const std::unique_ptr<Engine>& e : engines) {
+    out.logs.push_back(e->run(input));
+    all_ours = all_ours && out.logs.back().ours;
+  }
+  CompareOptions options;
+  options.stop_at_one_sided_trap = !all_ours;
+  out.verdict = judge(out.logs, options);
+  return out;
+}
+
+}  // namespace slabfuzz

@@ -1,0 +1,99 @@
+// The differential fuzz targets' shared body; see fuzz_check.h.
+#include "oracle/fuzz_check.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "oracle/engine.h"
+
+namespace slabfuzz {
+namespace {
+
+// Verdict counts of this process, printed at exit so that a replay or a
+// -runs=N session reports how many runs proved nothing (Binaryen's ignored
+// runs).
+struct Counts {
+  uint64_t runs = 0, agree = 0, inconclusive = 0, rejected = 0;
+};
+Counts& counts() {
+  static Counts c;
+  return c;
+}
+void printCounts() {
+  const Counts& c = counts();
+  std::fprintf(stderr,
+               "slabfuzz oracle: %llu run(s): %llu agree, %llu inconclusive, %llu rejected\n",
+               static_cast<unsigned long long>(c.runs), static_cast<unsigned long long>(c.agree),
+               static_cast<unsigned long long>(c.inconclusive),
+               static_cast<unsigned long long>(c.rejected));
+}
+
+[[noreturn]] void reportFinding(const Verdict& verdict, const std::vector<ExecutionLog>& logs) {
+  std::string report = verdict.report();
+  report += "  engines:";
+  for (const ExecutionLog& l : logs) report += fmt::format(" {} ({})", l.engine, logStatusName(l.status));
+  report += '\n';
+  const ExecutionLog* a = nullptr;
+  const ExecutionLog* b = nullptr;
+  for (const ExecutionLog& l : logs) {
+    if (l.engine == verdict.engine_a) a = &l;
+    if (l.engine == verdict.engine_b) b = &l;
+  }
+  if (a && b) {
+    std::string diff = unifiedDiff(*a, *b);
+    // A fuzzer's log is no place for megabytes: the reproducer gives the rest.
+    if (diff.size() > 8000) diff = diff.substr(0, 8000) + "...\n";
+    report += diff;
+  }
+  abortOnFinding(verdict.signature, report);
+}
+
+}  // namespace
+
+uint32_t choiceFromBytes(const uint8_t* data, size_t size) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < size; ++i) h = (h ^ data[i]) * 16777619u;
+  return h;
+}
+
+Verdict fuzzCheck(const ModuleInput& input, uint32_t choice, const FuzzCheckOptions& options) {
+  static const bool registered = std::atexit(printCounts) == 0;
+  (void)registered;
+  std::vector<ExecutionLog> logs;
+  for (const std::string& name : defaultComparison(choice)) {
+    OurRunOptions o;
+    auto config = parseEngineConfig(name);
+    if (!config.ok()) std::abort();  // defaultComparison makes only valid names
+    o.config = std::move(config).value();
+    o.limits = options.limits;
+    logs.push_back(runOurs(input, o));
+    // Our configurations share the validator: when the first refuses the
+    // module the rest would too, and fuzzed bytes are refused often.
+    if (logs.front().status == ExecutionLog::Status::Rejected) break;
+  }
+  Verdict v = judge(logs);
+  Counts& c = counts();
+  ++c.runs;
+  switch (v.kind) {
+    case Verdict::Kind::Agree: ++c.agree; break;
+    case Verdict::Kind::Inconclusive: ++c.inconclusive; break;
+    case Verdict::Kind::Rejected:
+      if (options.rejection_is_finding) {
+        Verdict f = v;
+        f.kind = Verdict::Kind::Finding;
+        f.signature.kind = FindingKind::GenInvalid;
+        f.signature.site = "module";
+        reportFinding(f, logs);
+      }
+      ++c.rejected;
+      break;
+    case Verdict::Kind::Finding: reportFinding(v, logs);
+  }
+  return v;
+}
+
+}  // namespace slabfuzz

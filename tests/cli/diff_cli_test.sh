@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `slabfuzz diff` at its boundary: bad engine lists (external engines not
+# yet available, unknown names), unreadable and invalid modules, and the
+# verdicts with their exit statuses: agree (0), inconclusive (3), and the
+# verdict printed the same way twice.
+# Usage: diff_cli_test.sh SLABFUZZ_BINARY SOURCE_DIR
+set -uo pipefail
+bin=$1
+src=$2
+# shellcheck source=tests/cli/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+seed=$src/corpus/regress/seed-loop-carried-ref.wasm
+printf '(module (func (export "spin") (loop $l (br $l))))' >"$work/spin.wat"
+printf '(module (func (export "f") (result i32) (i32.add (i32.const 1))))' >"$work/bad.wat"
+printf '\0asm\1\0\0\0\1' >"$work/truncated.wasm"
+
+expect no-file        2 2 'required'                   -- diff
+expect missing        2 1 'no such file'               -- diff "$work/nope.wasm"
+expect external-v8    2 1 'external engine'            -- diff "$seed" --engines ref,v8
+expect external-bin   2 1 'external engine'            -- diff "$seed" --engines binaryen,ref
+expect unknown        2 1 'unknown engine configuration' -- diff "$seed" --engines ref,slab-nope
+expect one-engine     2 1 'needs two engines'          -- diff "$seed" --engines ref
+expect twice          2 1 'named twice'                -- diff "$seed" --engines ref,ref
+expect malformed      1 1 'malformed'                  -- diff "$work/truncated.wasm"
+expect invalid        1 2 'ref: invalid: type mismatch'                    -- diff "$work/bad.wat"
+expect agree          0 1 '^agree$'                    -- diff "$seed"
+expect agree-all      0 1 '^agree$'                    -- diff "$seed" --engines ref,slab,slab-zeal,slab-random:5,slab-alloc:3,slab-conservative,slab-small
+expect inconclusive   3 3 'inconclusive: slab-zeal: \[out of fuel\]' -- diff "$work/spin.wat" --fuel 10000
+expect show-logs      0 109 'heap digest [0-9a-f]{16} verified' -- diff "$seed" --show-logs
+expect help           0 20 'Exit status'               -- diff --help
+
+a=$("$bin" diff "$seed" --engines ref,slab-random:9 --show-logs 2>&1)
+b=$("$bin" diff "$seed" --engines ref,slab-random:9 --show-logs 2>&1)
+if [[ $a == "$b" ]]; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL determinism: two runs printed different output"; fi
+
+echo "diff_cli_test: $passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,226 @@
+// The external engines' worker pools (oracle/external.h): logs of small
+// modules on V8 and Binaryen, a killed worker restarted and reported, a
+// module that never ends timed out and its worker (V8: its run thread)
+// replaced, and clear errors for a missing node or script. The logs of the
+// hand-written fixtures against `slabfuzz run` are tests/external/xrun_test.sh.
+#include "oracle/external.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "text/wat.h"
+
+namespace slabfuzz {
+namespace {
+
+bool havePinnedEngines(std::string* why) {
+  for (const std::string& p :
+       {ExternalOptions::defaultNode(), std::string(SLABFUZZ_BINARYEN_WASM_OPT)}) {
+    if (access(p.c_str(), R_OK) != 0) {
+      *why = "skipped: " + p +
+             " is absent (run scripts/setup to install the pinned node and Binaryen)";
+      return false;
+    }
+  }
+  return true;
+}
+
+#define REQUIRE_ENGINES()                                \
+  do {                                                   \
+    std::string why_;                                    \
+    if (!havePinnedEngines(&why_)) GTEST_SKIP() << why_; \
+  } while (0)
+
+std::vector<uint8_t> wat(std::string_view text) {
+  auto bytes = assembleWat(text);
+  EXPECT_TRUE(bytes.ok()) << (bytes.ok() ? "" : bytes.error().toString());
+  return bytes.ok() ? std::move(bytes).value() : std::vector<uint8_t>{};
+}
+
+const char* kLogs = R"((module
+  (import "fuzzing-support" "log-i32" (func $li (param i32)))
+  (import "fuzzing-support" "log-i64" (func $ll (param i64)))
+  (import "fuzzing-support" "log-f64" (func $ld (param f64)))
+  (import "fuzzing-support" "call-export-catch" (func $cec (param i32) (result i32)))
+  (func (export "a") (call $li (i32.const 42)) (call $ll (i64.const -2)) (call $ld (f64.const 0.5)))
+  (func (export "b") (result i32) (call $cec (i32.const 7)))
+  (func (export "c") (unreachable))
+))";
+
+const std::vector<std::string> kLogsExpected = {
+    "[fuzz-exec] export a",
+    "[LoggingExternalInterface logging 42]",
+    "[LoggingExternalInterface logging -2 -1]",
+    "[LoggingExternalInterface logging 0.5]",
+    "[fuzz-exec] export b",
+    "[fuzz-exec] note result: b => 1",
+    "[fuzz-exec] export c",
+};
+
+const char* kLoop = R"((module (func (export "spin") (loop (br 0)))))";
+
+std::unique_ptr<ExternalEngine> start(std::string_view name, ExternalOptions o = {}) {
+  auto e = makeExternalEngine(name, std::move(o));
+  EXPECT_TRUE(e.ok()) << (e.ok() ? "" : e.error().message);
+  return e.ok() ? std::move(e).value() : nullptr;
+}
+
+void expectLogs(const EngineRun& run) {
+  ASSERT_EQ(run.status, EngineRun::Status::Completed) << run.reason;
+  ASSERT_EQ(run.lines.size(), kLogsExpected.size() + 1);
+  for (size_t i = 0; i < kLogsExpected.size(); ++i) EXPECT_EQ(run.lines[i], kLogsExpected[i]);
+  // Trap wording is each engine's own; comparisons reduce it to "[trap]".
+  EXPECT_EQ(run.lines.back().rfind("[trap ", 0), 0u) << run.lines.back();
+}
+
+class Engines : public testing::TestWithParam<const char*> {};
+
+TEST_P(Engines, LogsOfASmallModule) {
+  REQUIRE_ENGINES();
+  auto engine = start(GetParam());
+  ASSERT_TRUE(engine);
+  std::vector<std::vector<uint8_t>> modules(3, wat(kLogs));
+  auto batch = engine->run(modules);
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  ASSERT_EQ(batch.value().runs.size(), 3u);
+  for (const EngineRun& r : batch.value().runs) expectLogs(r);
+  EXPECT_TRUE(batch.value().restarts.empty());
+}
+
+TEST_P(Engines, TwoWorkersAnswerInOrder) {
+  REQUIRE_ENGINES();
+  ExternalOptions o;
+  o.workers = 2;
+  auto engine = start(GetParam(), o);
+  ASSERT_TRUE(engine);
+  std::vector<std::vector<uint8_t>> modules(5, wat(kLogs));
+  auto batch = engine->run(modules);
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  for (const EngineRun& r : batch.value().runs) expectLogs(r);
+}
+
+TEST_P(Engines, RefusedModuleIsAnEngineError) {
+  REQUIRE_ENGINES();
+  auto engine = start(GetParam());
+  ASSERT_TRUE(engine);
+  std::vector<std::vector<uint8_t>> modules = {
+      {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x99}, wat(kLogs)};
+  auto batch = engine->run(modules);
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  EXPECT_EQ(batch.value().runs[0].status, EngineRun::Status::EngineError);
+  EXPECT_FALSE(batch.value().runs[0].reason.empty());
+  expectLogs(batch.value().runs[1]);
+}
+
+TEST_P(Engines, KilledWorkerIsRestartedAndReported) {
+  REQUIRE_ENGINES();
+  auto engine = start(GetParam());
+  ASSERT_TRUE(engine);
+  pid_t victim = engine->workerPid(0);
+  ASSERT_GT(victim, 0);
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  std::vector<std::vector<uint8_t>> modules(2, wat(kLogs));
+  auto batch = engine->run(modules);
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  ASSERT_FALSE(batch.value().restarts.empty());
+  EXPECT_EQ(batch.value().restarts[0].worker, 0);
+  EXPECT_FALSE(batch.value().restarts[0].reason.empty());
+  EXPECT_NE(engine->workerPid(0), victim);
+  EXPECT_GE(engine->restartCount(), 1u);
+  for (const EngineRun& r : batch.value().runs) expectLogs(r);
+}
+
+TEST_P(Engines, InfiniteLoopTimesOutAndTheWorkerIsReplaced) {
+  REQUIRE_ENGINES();
+  ExternalOptions o;
+  o.timeout_ms = 1500;
+  auto engine = start(GetParam(), o);
+  ASSERT_TRUE(engine);
+  std::vector<std::vector<uint8_t>> modules = {wat(kLoop), wat(kLogs)};
+  auto batch = engine->run(modules);
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  EXPECT_EQ(batch.value().runs[0].status, EngineRun::Status::Inconclusive);
+  EXPECT_NE(batch.value().runs[0].reason.find("1500"), std::string::npos)
+      << batch.value().runs[0].reason;
+  expectLogs(batch.value().runs[1]);
+  ASSERT_FALSE(batch.value().restarts.empty());
+  // The engine carries on.
+  auto again = engine->run(std::vector<std::vector<uint8_t>>{wat(kLogs)});
+  ASSERT_TRUE(again.ok());
+  expectLogs(again.value().runs[0]);
+}
+
+TEST_P(Engines, MissingNodeIsAClearError) {
+  ExternalOptions o;
+  o.node = "/nonexistent/slabfuzz/node";
+  auto e = makeExternalEngine(GetParam(), o);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().kind, ExternalError::Kind::NodeMissing);
+  EXPECT_NE(e.error().message.find("/nonexistent/slabfuzz/node"), std::string::npos);
+  EXPECT_NE(e.error().message.find("scripts/setup"), std::string::npos);
+}
+
+TEST_P(Engines, MissingScriptIsAClearError) {
+  REQUIRE_ENGINES();
+  ExternalOptions o;
+  o.script = "/nonexistent/worker.mjs";
+  auto e = makeExternalEngine(GetParam(), o);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().kind, ExternalError::Kind::ScriptMissing);
+  EXPECT_NE(e.error().message.find("/nonexistent/worker.mjs"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(External, Engines, testing::Values("v8", "binaryen"));
+
+TEST(ExternalEngine, UnknownEngineNamesBoth) {
+  auto e = makeExternalEngine("spidermonkey", {});
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message.find("v8 or binaryen"), std::string::npos);
+}
+
+TEST(ExternalEngine, V8GcImportModes) {
+  REQUIRE_ENGINES();
+  auto engine = start("v8");
+  ASSERT_TRUE(engine);
+  EXPECT_EQ(engine->hello().value("gc", ""), "minor");
+  for (auto [mode, answer] : {std::pair{"full", "full"}, std::pair{"none", "no-op"}}) {
+    ExternalOptions o;
+    o.v8_gc = mode;
+    auto other = start("v8", o);
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->hello().value("gc", ""), answer);
+  }
+  auto batch = engine->run(std::vector<std::vector<uint8_t>>{wat(R"((module
+    (type $s (struct (field i32)))
+    (import "fuzzing-support" "gc" (func $gc))
+    (import "fuzzing-support" "log-anyref" (func $la (param anyref)))
+    (func (export "g") (local $r anyref)
+      (local.set $r (struct.new $s (i32.const 1)))
+      (call $gc)
+      (call $la (local.get $r)))))")});
+  ASSERT_TRUE(batch.ok());
+  const EngineRun& r = batch.value().runs[0];
+  ASSERT_EQ(r.status, EngineRun::Status::Completed) << r.reason;
+  EXPECT_EQ(r.lines, (std::vector<std::string>{"[fuzz-exec] export g",
+                                               "[LoggingExternalInterface logging object(null)]"}));
+}
+
+TEST(ExternalEngine, V8StackOverflowIsInconclusive) {
+  REQUIRE_ENGINES();
+  auto engine = start("v8");
+  ASSERT_TRUE(engine);
+  auto batch = engine->run(
+      std::vector<std::vector<uint8_t>>{wat(R"((module (func $f (export "f") (call $f))))")});
+  ASSERT_TRUE(batch.ok());
+  const EngineRun& r = batch.value().runs[0];
+  EXPECT_EQ(r.status, EngineRun::Status::Inconclusive);
+  ASSERT_EQ(r.lines.size(), 2u);
+  EXPECT_EQ(r.lines[1].rfind("[host limit", 0), 0u) << r.lines[1];
+}
+
+}  // namespace
+}  // namespace slabfuzz

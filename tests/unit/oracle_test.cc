@@ -1,0 +1,390 @@
+// The oracle (oracle/): normalisation, verdicts, signatures and the abort
+// function per finding kind, and differential runs that must find a planted
+// difference (a heap that corrupts reads, a verifier that fails, the seed
+// bug's back-edge-blind stack maps) with the right signature, and must
+// never call exhaustion a finding.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "generators/gcgen/gcgen.h"
+#include "oracle/compare.h"
+#include "oracle/engine.h"
+#include "oracle/finding.h"
+#include "oracle/normalise.h"
+#include "oracle/run.h"
+#include "tests/support/forwarding_heap.h"
+#include "text/wat.h"
+#include "tools/gen_input.h"
+
+namespace slabfuzz {
+namespace {
+
+using LogStatus = ExecutionLog::Status;
+
+ExecutionLog ourLog(std::string engine, std::vector<std::string> lines,
+                    LogStatus status = LogStatus::Ran) {
+  ExecutionLog l;
+  l.engine = std::move(engine);
+  l.lines = std::move(lines);
+  l.status = status;
+  l.ours = true;
+  return l;
+}
+
+std::vector<uint8_t> wat(std::string_view text) {
+  auto bytes = assembleWat(text);
+  EXPECT_TRUE(bytes.ok()) << (bytes.ok() ? "" : bytes.error().toString());
+  return bytes.ok() ? std::move(bytes).value() : std::vector<uint8_t>{};
+}
+
+std::vector<uint8_t> readRegress(const std::string& name) {
+  std::string path = std::string(SLABFUZZ_GOLDEN_DIR) + "/../../corpus/regress/" + name;
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "missing " << path;
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+ExecutionLog run(std::span<const uint8_t> wasm, std::string_view config,
+                 OurRunOptions options = {}) {
+  auto c = parseEngineConfig(config);
+  EXPECT_TRUE(c.ok()) << config;
+  options.config = c.value();
+  return runOurs(ModuleInput{wasm, nullptr}, options);
+}
+
+// --- normalisation --------------------------------------------------------
+
+TEST(OracleNormalise, NanPayloadsAndSignsAreCanonical) {
+  EXPECT_EQ(canonicalNans("[LoggingExternalInterface logging nan:0x400000]"),
+            "[LoggingExternalInterface logging nan]");
+  EXPECT_EQ(canonicalNans("[LoggingExternalInterface logging -nan:0x8000000000000 1]"),
+            "[LoggingExternalInterface logging nan 1]");
+  EXPECT_EQ(canonicalNans("[fuzz-exec] note result: nan => -nan:0x1"),
+            "[fuzz-exec] note result: nan => nan");
+  // Names are not values.
+  EXPECT_EQ(canonicalNans("[fuzz-exec] export banana:0x1"), "[fuzz-exec] export banana:0x1");
+  EXPECT_EQ(canonicalNans("[fuzz-exec] note result: nanny => 1"),
+            "[fuzz-exec] note result: nanny => 1");
+  // Normalising twice changes nothing.
+  std::string once = canonicalNans("[LoggingExternalInterface logging -nan:0xabc]");
+  EXPECT_EQ(canonicalNans(once), once);
+}
+
+TEST(OracleNormalise, LogsDifferingOnlyInNanPayloadsAgree) {
+  ExecutionLog a = ourLog("ref", {"[fuzz-exec] export f", "[fuzz-exec] note result: f => nan:0x400000"});
+  ExecutionLog b = ourLog("slab-zeal", {"[fuzz-exec] export f", "[fuzz-exec] note result: f => -nan:0x1"});
+  EXPECT_EQ(compareLogs(a, b).kind, Verdict::Kind::Agree);
+}
+
+TEST(OracleNormalise, OurLinesAndTrapWordingOnlyBetweenOurs) {
+  ExecutionLog a = ourLog("ref", {"[fuzz-exec] export f", "[trap unreachable]",
+                                  "[slabfuzz] heap digest 0000000000000001 verified"});
+  ExecutionLog b = a;
+  b.engine = "v8";
+  b.ours = false;
+  b.lines = {"[fuzz-exec] export f", "[trap unreachable executed]"};
+  EXPECT_EQ(compareLogs(a, b).kind, Verdict::Kind::Agree);
+  ExecutionLog c = ourLog("slab", {"[fuzz-exec] export f", "[trap unreachable]",
+                                   "[slabfuzz] heap digest 0000000000000002 verified"});
+  Verdict v = compareLogs(a, c);
+  ASSERT_EQ(v.kind, Verdict::Kind::Finding);
+  EXPECT_EQ(v.signature.kind, FindingKind::DiffHeapDigest);
+  EXPECT_EQ(v.signature.site, "export f, log line 3");
+}
+
+// --- verdicts ---------------------------------------------------------------
+
+TEST(OracleCompare, ClassifiesTheFirstDifference) {
+  ExecutionLog base = ourLog("ref", {"[fuzz-exec] export f", "[LoggingExternalInterface logging 1]",
+                                     "[fuzz-exec] note result: f => 2"});
+  ExecutionLog log = base, result = base;
+  log.lines[1] = "[LoggingExternalInterface logging 7]";
+  result.lines[2] = "[fuzz-exec] note result: f => 3";
+  EXPECT_EQ(compareLogs(base, log).signature.kind, FindingKind::DiffLog);
+  Verdict r = compareLogs(base, result);
+  EXPECT_EQ(r.signature.kind, FindingKind::DiffResult);
+  EXPECT_EQ(r.line, 3u);
+  EXPECT_EQ(r.line_b, "[fuzz-exec] note result: f => 3");
+  EXPECT_EQ(r.signature.toString(), "diff:result at export f, log line 3 [mutator]");
+}
+
+TEST(OracleCompare, UpToTheTrap) {
+  ExecutionLog a = ourLog("ref", {"[fuzz-exec] export f", "[LoggingExternalInterface logging 1]",
+                                  "[trap unreachable]", "[fuzz-exec] export g",
+                                  "[fuzz-exec] note result: g => 1"});
+  ExecutionLog b = ourLog("slab-zeal", {"[fuzz-exec] export f", "[LoggingExternalInterface logging 1]",
+                                        "[fuzz-exec] note result: f => 0", "[fuzz-exec] export g",
+                                        "[fuzz-exec] note result: g => 5"});
+  // Between our own configurations a one-sided trap is a finding, located
+  // at the trap; what follows it is not compared.
+  Verdict strict = compareLogs(a, b);
+  ASSERT_EQ(strict.kind, Verdict::Kind::Finding);
+  EXPECT_EQ(strict.signature.kind, FindingKind::DiffTrap);
+  EXPECT_EQ(strict.line, 3u);
+  // Traps-never-happen comparison: equal up to the trap is agreement...
+  CompareOptions lenient;
+  lenient.stop_at_one_sided_trap = true;
+  Verdict v = compareLogs(a, b, lenient);
+  EXPECT_EQ(v.kind, Verdict::Kind::Agree);
+  EXPECT_TRUE(v.up_to_trap);
+  // ... but a difference before it still counts.
+  b.lines[1] = "[LoggingExternalInterface logging 2]";
+  EXPECT_EQ(compareLogs(a, b, lenient).signature.kind, FindingKind::DiffLog);
+}
+
+TEST(OracleCompare, ExhaustionIsInconclusiveNeverAFinding) {
+  ExecutionLog a = ourLog("ref", {"[fuzz-exec] export f", "[host limit heap exhausted]"},
+                          LogStatus::Inconclusive);
+  ExecutionLog b = ourLog("slab-zeal", {"[fuzz-exec] export f", "[fuzz-exec] note result: f => 1"});
+  ExecutionLog c = ourLog("slab-small", {"[fuzz-exec] export f", "[fuzz-exec] note result: f => 1"});
+  std::vector<ExecutionLog> logs = {a, b, c};
+  Verdict v = judge(logs);
+  EXPECT_EQ(v.kind, Verdict::Kind::Inconclusive);
+  ASSERT_EQ(v.inconclusive.size(), 1u);
+  // The conclusive ones are still compared with each other.
+  logs[2].lines[1] = "[fuzz-exec] note result: f => 2";
+  EXPECT_EQ(judge(logs).kind, Verdict::Kind::Finding);
+}
+
+TEST(OracleCompare, RealExhaustionIsInconclusive) {
+  std::vector<uint8_t> loop = wat(R"((module
+    (func (export "spin") (loop $l (br $l)))
+    (func $deep (export "deep") (call $deep))
+    (func (export "after") (result i32) (i32.const 7))))");
+  for (const char* config : {"ref", "slab-zeal", "slab-small"}) {
+    OurRunOptions o;
+    o.limits.fuel = 20'000;
+    ExecutionLog l = run(loop, config, o);
+    EXPECT_EQ(l.status, LogStatus::Inconclusive) << config;
+    EXPECT_EQ(l.message, "[out of fuel]") << config;
+  }
+  auto engines = makeEngines("ref,slab-zeal,slab-conservative");
+  ASSERT_TRUE(engines.ok());
+  auto input = decodeInput(loop);
+  ASSERT_TRUE(input.ok());
+  DiffOutcome out = runDifferential(engines.value(), input.value());
+  EXPECT_EQ(out.verdict.kind, Verdict::Kind::Inconclusive);
+  EXPECT_EQ(out.verdict.inconclusive.size(), 3u);
+
+  std::vector<uint8_t> deep = wat(R"((module (func $deep (export "deep") (call $deep))))");
+  ExecutionLog d = run(deep, "slab-zeal");
+  EXPECT_EQ(d.status, LogStatus::Inconclusive);
+  EXPECT_EQ(d.message, "[host limit call stack exhausted]");
+}
+
+TEST(OracleCompare, RejectionsAgreeOrDiffer) {
+  ExecutionLog r1 = ourLog("ref", {}, LogStatus::Rejected), r2 = ourLog("slab", {}, LogStatus::Rejected);
+  std::vector<ExecutionLog> both = {r1, r2};
+  EXPECT_EQ(judge(both).kind, Verdict::Kind::Rejected);
+  std::vector<ExecutionLog> one = {r1, ourLog("slab", {"[fuzz-exec] export f"})};
+  EXPECT_EQ(judge(one).signature.kind, FindingKind::DiffStatus);
+}
+
+TEST(OracleCompare, UnifiedDiffShowsTheChange) {
+  ExecutionLog a = ourLog("ref", {"[fuzz-exec] export f", "[LoggingExternalInterface logging 1]",
+                                  "[LoggingExternalInterface logging 2]"});
+  ExecutionLog b = a;
+  b.engine = "slab-zeal";
+  b.lines[2] = "[LoggingExternalInterface logging 3]";
+  std::string d = unifiedDiff(a, b);
+  EXPECT_NE(d.find("--- ref\n+++ slab-zeal\n"), std::string::npos) << d;
+  EXPECT_NE(d.find("\n-[LoggingExternalInterface logging 2]\n"), std::string::npos) << d;
+  EXPECT_NE(d.find("\n+[LoggingExternalInterface logging 3]\n"), std::string::npos) << d;
+  EXPECT_NE(d.find("\n [LoggingExternalInterface logging 1]\n"), std::string::npos) << d;
+  EXPECT_EQ(unifiedDiff(a, a), "");
+}
+
+// --- findings ---------------------------------------------------------------
+
+TEST(OracleFinding, EveryKindHasItsOwnAbortFunction) {
+  std::set<FindingAbortFn> fns;
+  std::set<std::string_view> names;
+  for (size_t k = 0; k < kFindingKindCount; ++k) {
+    auto kind = static_cast<FindingKind>(k);
+    FindingAbortFn fn = findingAbortFunction(kind);
+    ASSERT_NE(fn, nullptr);
+    fns.insert(fn);
+    names.insert(findingKindName(kind));
+  }
+  EXPECT_EQ(fns.size(), kFindingKindCount);
+  EXPECT_EQ(names.size(), kFindingKindCount);
+  // Every heap violation kind has a finding kind of the same name.
+  for (auto v : {HeapViolationKind::DifferentSlab, HeapViolationKind::StaleGeneration,
+                 HeapViolationKind::FreeSlot, HeapViolationKind::TypeConfusion,
+                 HeapViolationKind::ForeignHeap, HeapViolationKind::SlabOutOfRange}) {
+    EXPECT_EQ(findingKindName(findingKindOf(v)), "slab-id:" + std::string(heapViolationName(v)));
+  }
+}
+
+TEST(OracleFindingDeathTest, AbortsThroughTheKindsFunction) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  Signature s;
+  s.kind = FindingKind::SlabIdStaleGeneration;
+  s.site = "func $run (2), IR 9 struct.get";
+  EXPECT_DEATH(abortOnFinding(s, s.toString()),
+               "slab-id:stale-generation at func \\$run.*finding slab-id:stale-generation");
+}
+
+// --- planted differences ------------------------------------------------------
+
+// A reference heap whose array.get returns one more than it should: a wrong
+// value the mutator cannot tell from a right one, only a comparison can.
+class OffByOneHeap : public test::ForwardingHeap {
+ public:
+  using ForwardingHeap::ForwardingHeap;
+  Value arrayGet(Ref o, uint32_t i) const override {
+    return Value::i32(ForwardingHeap::arrayGet(o, i).i32() + 1);
+  }
+};
+
+constexpr std::string_view kArrayModule = R"((module
+  (type $a (array (mut i32)))
+  (global $g (mut (ref null $a)) (ref.null $a))
+  (func (export "make") (global.set $g (array.new $a (i32.const 41) (i32.const 3))))
+  (func (export "read") (result i32) (array.get $a (global.get $g) (i32.const 1)))))";
+
+TEST(OracleDifferential, FindsACorruptedRead) {
+  std::vector<uint8_t> m = wat(kArrayModule);
+  // Without the digest, which reads through arrayGet too and would see the
+  // corruption first (DigestSeesWhatNoCallReturns).
+  OurRunOptions plain;
+  plain.limits.digest_after_call = false;
+  ExecutionLog ref = run(m, "ref", plain);
+  OurRunOptions planted = plain;
+  planted.heap = [](const TypeStore& t) { return std::make_unique<OffByOneHeap>(t); };
+  ExecutionLog bad = run(m, "slab-zeal", planted);
+  ASSERT_EQ(ref.status, LogStatus::Ran);
+  ASSERT_EQ(bad.status, LogStatus::Ran);
+  std::vector<ExecutionLog> logs = {ref, bad};
+  Verdict v = judge(logs);
+  ASSERT_EQ(v.kind, Verdict::Kind::Finding);
+  EXPECT_EQ(v.signature.kind, FindingKind::DiffResult);
+  EXPECT_EQ(v.signature.site.rfind("export read", 0), 0u) << v.signature.site;
+  EXPECT_EQ(v.line_a, "[fuzz-exec] note result: read => 41");
+  EXPECT_EQ(v.line_b, "[fuzz-exec] note result: read => 42");
+}
+
+TEST(OracleDifferential, DigestSeesWhatNoCallReturns) {
+  // Nothing reads the array back: only the digest after "make" can tell.
+  std::vector<uint8_t> m = wat(R"((module
+    (type $a (array (mut i32)))
+    (global $g (mut (ref null $a)) (ref.null $a))
+    (func (export "make") (global.set $g (array.new $a (i32.const 41) (i32.const 3))))))");
+  OurRunOptions planted;
+  planted.heap = [](const TypeStore& t) { return std::make_unique<OffByOneHeap>(t); };
+  std::vector<ExecutionLog> logs = {run(m, "ref"), run(m, "slab", planted)};
+  Verdict v = judge(logs);
+  ASSERT_EQ(v.kind, Verdict::Kind::Finding) << unifiedDiff(logs[0], logs[1]);
+  EXPECT_EQ(v.signature.kind, FindingKind::DiffHeapDigest);
+  EXPECT_EQ(v.signature.site, "export make, log line 2");
+}
+
+TEST(OracleDifferential, AFailingVerifierIsAHeapVerifyFinding) {
+  std::vector<uint8_t> m = wat(kArrayModule);
+  OurRunOptions planted;
+  planted.heap = [](const TypeStore& t) {
+    auto h = std::make_unique<test::ForwardingHeap>(t);
+    HeapViolation v;
+    v.kind = HeapViolationKind::Verify;
+    v.phase = HeapPhase::Verify;
+    v.invariant = "live + free == capacity";
+    h->failVerify(v);
+    return h;
+  };
+  std::vector<ExecutionLog> logs = {run(m, "ref"), run(m, "slab", planted)};
+  EXPECT_EQ(logs[1].status, LogStatus::Violation);
+  Verdict v = judge(logs);
+  ASSERT_EQ(v.kind, Verdict::Kind::Finding);
+  EXPECT_EQ(v.signature.kindText(), "heap-verify:live + free == capacity");
+  EXPECT_EQ(v.signature.phase, "verify");
+  EXPECT_EQ(v.signature.site, "after the call of export make");
+  EXPECT_EQ(v.engine_a, "slab");
+}
+
+TEST(OracleDifferential, SeedBugWithBrokenStackMapsHasTheRightSignature) {
+  std::vector<uint8_t> m = readRegress("seed-loop-carried-ref.wasm");
+  OurRunOptions broken;
+  broken.compile.liveness_ignores_back_edges = true;
+  for (const char* config : {"slab-zeal", "slab-small"}) {
+    std::vector<ExecutionLog> logs = {run(m, "ref", broken), run(m, config, broken)};
+    Verdict v = judge(logs);
+    ASSERT_EQ(v.kind, Verdict::Kind::Finding) << config;
+    EXPECT_TRUE(v.signature.kind == FindingKind::SlabIdStaleGeneration ||
+                v.signature.kind == FindingKind::SlabIdDifferentSlab)
+        << config << ": " << v.report();
+    EXPECT_EQ(v.signature.phase, "mutator") << v.report();
+    EXPECT_NE(v.signature.site.find("$run"), std::string::npos) << v.report();
+    EXPECT_EQ(v.engine_a, config);
+  }
+  // The working compiler: every configuration agrees, digest lines included.
+  auto engines = makeEngines("ref,slab,slab-zeal,slab-random:3,slab-alloc:2,slab-conservative,slab-small");
+  ASSERT_TRUE(engines.ok()) << engines.error();
+  auto input = decodeInput(m);
+  ASSERT_TRUE(input.ok());
+  DiffOutcome out = runDifferential(engines.value(), input.value());
+  EXPECT_EQ(out.verdict.kind, Verdict::Kind::Agree) << out.verdict.report();
+  size_t digests = 0;
+  for (const std::string& l : out.logs[0].lines) digests += l.starts_with(kDigestLineOpening);
+  EXPECT_EQ(digests, out.logs[0].exports_called);
+}
+
+// --- engines and determinism ------------------------------------------------------
+
+TEST(OracleEngine, ListsAndErrors) {
+  EXPECT_TRUE(makeEngines("ref,slab-zeal").ok());
+  auto ext = makeEngines("ref,v8");
+  ASSERT_FALSE(ext.ok());
+  EXPECT_NE(ext.error().find("external engine"), std::string::npos) << ext.error();
+  EXPECT_NE(makeEngines("ref").error().find("two engines"), std::string::npos);
+  EXPECT_NE(makeEngines("ref,nope").error().find("unknown engine configuration"), std::string::npos);
+  EXPECT_NE(makeEngines("ref,ref").error().find("twice"), std::string::npos);
+  EXPECT_NE(makeEngines("ref,,slab").error().find("empty"), std::string::npos);
+  // An external factory plugs in without changes here.
+  ExternalEngineFactory factory = [](std::string_view name) -> Result<std::unique_ptr<Engine>, std::string> {
+    OurRunOptions o;
+    o.config = parseEngineConfig("ref").value();
+    o.config.name = std::string(name);
+    return std::unique_ptr<Engine>(std::make_unique<OurEngine>(o));
+  };
+  auto plugged = makeEngines("ref,binaryen", {}, factory);
+  ASSERT_TRUE(plugged.ok());
+  EXPECT_EQ(plugged.value()[1]->name(), "binaryen");
+}
+
+TEST(OracleEngine, DefaultComparisonIsDeterministicAndValid) {
+  std::set<std::string> seen;
+  for (uint32_t choice = 0; choice < 4096; choice += 7) {
+    std::vector<std::string> names = defaultComparison(choice * 2654435761u);
+    EXPECT_EQ(names, defaultComparison(choice * 2654435761u));
+    ASSERT_GE(names.size(), 2u);
+    EXPECT_EQ(names[0], "ref");
+    for (const std::string& n : names) {
+      EXPECT_TRUE(parseEngineConfig(n).ok()) << n;
+      seen.insert(n.substr(0, n.find(':')));
+    }
+  }
+  // Every slab configuration is reachable.
+  for (const EngineConfigName& n : engineConfigNames())
+    EXPECT_TRUE(seen.count(std::string(n.name))) << n.name;
+}
+
+TEST(OracleEngine, SameInputSameLog) {
+  for (uint64_t seed = 0; seed < 5; ++seed) {
+    auto module = std::make_shared<const Module>(gcgen::generateModule(seedInput(seed, 2000)));
+    OurRunOptions o;
+    o.config = parseEngineConfig("slab-random:9").value();
+    ExecutionLog a = runOurs(ModuleInput{{}, module}, o);
+    ExecutionLog b = runOurs(ModuleInput{{}, module}, o);
+    EXPECT_EQ(a.lines, b.lines) << seed;
+    EXPECT_EQ(a.status, b.status) << seed;
+  }
+}
+
+}  // namespace
+}  // namespace slabfuzz

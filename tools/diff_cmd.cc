@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "oracle/engine.h"
+#include "oracle/external_engine.h"
 #include "runtime/decode.h"
 #include "tools/commands.h"
 #include "tools/read_file.h"
@@ -40,7 +41,7 @@ int diff(const DiffOptions& opts) {
   limits.max_call_depth = opts.max_depth;
   limits.max_heap = opts.max_heap;
   limits.verify_after_call = !opts.no_verify;
-  auto engines = makeEngines(opts.engines, limits);
+  auto engines = makeEngines(opts.engines, limits, externalEngineFactory());
   if (!engines.ok()) {
     fmt::print(stderr, "error: {}\n", engines.error());
     return kExitUsage;
@@ -105,8 +106,8 @@ void addDiffCommand(CLI::App& app, int* exit_code) {
   for (const EngineConfigName& n : engineConfigNames()) configs += fmt::format(" {}", n.name);
   cmd->add_option("--engines", opts->engines,
                   "comma-separated engines, the first the baseline; ours:" + configs +
-                      " (slab-random:SEED, slab-alloc:N); external engines v8 and binaryen "
-                      "are not available yet")
+                      " (slab-random:SEED, slab-alloc:N); external: v8 (the pinned node) and "
+                      "binaryen (its interpreter; slabfuzz's gc import stubbed)")
       ->capture_default_str();
   cmd->add_option("--fuel", opts->fuel, "steps per run before it is out of fuel (inconclusive)")
       ->capture_default_str();

@@ -71,8 +71,19 @@ const wasmOptFactory = (() => {
   return new Function('Module', 'require', '__dirname', '__filename', body);
 })();
 
-// What the running wasm-opt prints; its writes to fds 1 and 2 land here.
+// What the running wasm-opt prints; its writes to fds 1 and 2 land here,
+// up to CAPTURE_LIMIT characters (a fuzz-exec log past it is reported as a
+// limit, never as a log that ends early).
+const CAPTURE_LIMIT = 64 << 20;
 let captured = '';
+let capturedOverflow = false;
+function capture(text) {
+  if (captured.length + text.length > CAPTURE_LIMIT) {
+    capturedOverflow = true;
+    return;
+  }
+  captured += text;
+}
 // The fs wasm-opt sees: ours, except that the standard streams are ours too
 // (stdin is the request stream, stdout the response stream).
 const quietFs = {
@@ -80,13 +91,11 @@ const quietFs = {
   writeSync(fd, buffer, offset, length, position) {
     if (fd !== 1 && fd !== 2) return fs.writeSync(fd, buffer, offset, length, position);
     if (typeof buffer === 'string') {
-      captured += buffer;
+      capture(buffer);
       return Buffer.byteLength(buffer);
     }
     const off = offset ?? 0, len = length ?? buffer.byteLength - off;
-    if (captured.length < 100_000) {
-      captured += Buffer.from(buffer.buffer, buffer.byteOffset + off, len).toString('utf8');
-    }
+    capture(Buffer.from(buffer.buffer, buffer.byteOffset + off, len).toString('utf8'));
     return len;
   },
   readSync(fd, ...rest) {
@@ -104,8 +113,8 @@ async function newWasmOpt() {
   const Module = {
     noInitialRun: true,
     thisProgram: 'wasm-opt',
-    print: (s) => { captured += s + '\n'; },
-    printErr: (s) => { captured += s + '\n'; },
+    print: (s) => capture(s + '\n'),
+    printErr: (s) => capture(s + '\n'),
     instantiateWasm(imports, receive) {
       (async () => {
         compiledWasmOpt ??= await WebAssembly.compile(Module.slabfuzzWasmBinary());
@@ -131,9 +140,11 @@ async function wasmOpt(args, route) {
   if (route === 'spawn') {
     try {
       const out = execFileSync(process.execPath, [wasmOptPath, ...args],
-                               { stdio: ['ignore', 'pipe', 'pipe'], timeout: SPAWN_TIMEOUT_MS });
-      return { code: 0, output: out.toString('utf8') };
+                               { stdio: ['ignore', 'pipe', 'pipe'], timeout: SPAWN_TIMEOUT_MS,
+                                 maxBuffer: CAPTURE_LIMIT });
+      return { code: 0, output: out.toString('utf8'), overflow: false };
     } catch (e) {
+      if (e.code === 'ENOBUFS') return { code: 0, output: '', overflow: true };
       if (e.status == null) throw new Error(`node wasm-opt: ${e.message}`);
       return { code: e.status, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
     }
@@ -147,11 +158,12 @@ async function wasmOpt(args, route) {
   }
   runner.calls += 1;
   captured = '';
+  capturedOverflow = false;
   const saved = process.exitCode;
   try {
     const code = runner.callMain([...args]);
     if (code !== 0 && runner === shared) shared = null;
-    return { code, output: captured };
+    return { code, output: captured, overflow: capturedOverflow };
   } catch (e) {
     if (runner === shared) shared = null;
     throw new Error(`wasm-opt aborted: ${messageOf(e)}${captured ? `; it printed: ${tail(captured)}` : ''}`);
@@ -321,9 +333,9 @@ function logLines(output) {
 async function fuzzExec(req) {
   const f = features(req), r = route(req, ['reuse', 'fresh', 'spawn']);
   fs.writeFileSync(inPath, bytesOf(req.wasm, 'wasm'));
-  let code, output;
+  let code, output, overflow;
   try {
-    ({ code, output } = await wasmOpt([inPath, ...f, '--fuzz-exec-before', '-q'], r));
+    ({ code, output, overflow } = await wasmOpt([inPath, ...f, '--fuzz-exec-before', '-q'], r));
   } catch (e) {
     // The interpreter recursing past node's stack (wasm-opt is itself wasm
     // on node): a limit of this host, not a property of the module.
@@ -342,6 +354,10 @@ async function fuzzExec(req) {
   if (code !== 0) {
     return { ok: true, status: 'error', lines: [],
              reason: `wasm-opt exit ${code}${output ? ': ' + tail(output) : ''}` };
+  }
+  if (overflow) {
+    return { ok: true, status: 'limit', lines: [],
+             reason: `Binaryen's log is longer than ${CAPTURE_LIMIT} characters` };
   }
   const lines = logLines(output);
   const limit = lines.find((l) => l.startsWith('[host limit'));

@@ -1,0 +1,85 @@
+#include "oracle/external_engine.h"
+
+#include <fmt/format.h>
+
+#include <utility>
+#include <vector>
+
+#include "generators/encode.h"
+#include "oracle/stub_import.h"
+
+namespace slabfuzz {
+namespace {
+
+bool importsFunction(const Module& m, std::string_view module, std::string_view name) {
+  for (const Import& i : m.imports) {
+    if (i.kind == ExternKind::Func && i.module == module && i.name == name) return true;
+  }
+  return false;
+}
+
+class ExternalOracleEngine final : public Engine {
+ public:
+  ExternalOracleEngine(std::string name, std::unique_ptr<ExternalEngine> engine)
+      : name_(std::move(name)), engine_(std::move(engine)) {}
+
+  const std::string& name() const override { return name_; }
+
+  ExecutionLog run(const ModuleInput& input) override {
+    ExecutionLog log;
+    log.engine = name_;
+    log.ours = false;
+    std::vector<uint8_t> bytes(input.wasm.begin(), input.wasm.end());
+    if (name_ == "binaryen" && input.module &&
+        importsFunction(*input.module, "fuzzing-support", "gc")) {
+      bytes = encodeModule(stubFunctionImports(*input.module, "fuzzing-support", "gc"));
+    } else if (bytes.empty() && input.module) {
+      bytes = encodeModule(*input.module);
+    }
+    std::vector<std::vector<uint8_t>> batch;
+    batch.push_back(std::move(bytes));
+    auto result = engine_->run(batch);
+    if (!result.ok()) {
+      log.status = ExecutionLog::Status::Rejected;
+      log.message = fmt::format("{} is not available: {}", name_, result.error().message);
+      return log;
+    }
+    EngineBatch& b = result.value();
+    EngineRun& r = b.runs.at(0);
+    log.lines = std::move(r.lines);
+    switch (r.status) {
+      case EngineRun::Status::Completed: log.status = ExecutionLog::Status::Ran; break;
+      case EngineRun::Status::Inconclusive: log.status = ExecutionLog::Status::Inconclusive; break;
+      case EngineRun::Status::EngineError: log.status = ExecutionLog::Status::Rejected; break;
+    }
+    log.message = r.reason;
+    for (const EngineRestart& restart : b.restarts) {
+      if (!log.message.empty()) log.message += "; ";
+      log.message += fmt::format("worker {} restarted: {}", restart.worker, restart.reason);
+    }
+    for (const std::string& l : log.lines) {
+      if (isExportLine(l)) ++log.exports_called;
+    }
+    return log;
+  }
+
+ private:
+  std::string name_;
+  std::unique_ptr<ExternalEngine> engine_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>, std::string> makeExternalOracleEngine(std::string_view name,
+                                                                      ExternalOptions options) {
+  auto engine = makeExternalEngine(name, std::move(options));
+  if (!engine.ok()) return fmt::format("cannot start {}: {}", name, engine.error().message);
+  return std::unique_ptr<Engine>(
+      new ExternalOracleEngine(std::string(name), std::move(engine).value()));
+}
+
+ExternalEngineFactory externalEngineFactory(ExternalOptions options) {
+  return [options](std::string_view name) { return makeExternalOracleEngine(name, options); };
+}
+
+}  // namespace slabfuzz

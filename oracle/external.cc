@@ -9,11 +9,11 @@
 #include <cstring>
 #include <functional>
 #include <optional>
-#include <thread>
 
 #include "generators/binaryen/lane.h"
 #include "process/base64.h"
 #include "process/node_worker.h"
+#include "process/shares.h"
 
 namespace slabfuzz {
 namespace {
@@ -225,18 +225,10 @@ Result<EngineBatch, ExternalError> WorkerPoolEngine::run(
   std::vector<std::vector<EngineRestart>> restarts(k);
   std::vector<std::optional<ExternalError>> errors(k);
   // Contiguous shares; which worker runs a module does not change its log.
-  auto share = [&](size_t w) {
-    size_t begin = n * w / k, end = n * (w + 1) / k;
+  runShares(n, k, [&](size_t w, size_t begin, size_t end) {
     errors[w] = runChunk(static_cast<int>(w), std::span(requests).subspan(begin, end - begin),
                          std::span(batch.runs).subspan(begin, end - begin), restarts[w]);
-  };
-  if (k == 1 || n <= 1) {
-    for (size_t w = 0; w < k; ++w) share(w);
-  } else {
-    std::vector<std::thread> threads;
-    for (size_t w = 0; w < k; ++w) threads.emplace_back(share, w);
-    for (std::thread& t : threads) t.join();
-  }
+  });
   for (auto& r : restarts) {
     restart_count_ += r.size();
     batch.restarts.insert(batch.restarts.end(), r.begin(), r.end());

@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
-#include <thread>
 
 #include "process/base64.h"
+#include "process/shares.h"
 
 namespace slabfuzz::binaryen {
 namespace {
@@ -187,19 +187,10 @@ LaneBatch BinaryenLane::run(std::vector<json> requests) {
   batch.results.assign(n, LaneError{LaneError::Kind::StartFailed, "not run"});
   std::vector<std::vector<WorkerRestart>> restarts(k);
   // Contiguous shares; which worker answers does not change the answer.
-  auto share = [&](size_t w) {
-    size_t begin = n * w / k, end = n * (w + 1) / k;
+  runShares(n, k, [&](size_t w, size_t begin, size_t end) {
     runChunk(static_cast<int>(w), std::span(requests).subspan(begin, end - begin),
              std::span(batch.results).subspan(begin, end - begin), restarts[w]);
-  };
-  if (k == 1 || n <= 1) {
-    share(0);
-    for (size_t w = 1; w < k; ++w) share(w);
-  } else {
-    std::vector<std::thread> threads;
-    for (size_t w = 0; w < k; ++w) threads.emplace_back(share, w);
-    for (std::thread& t : threads) t.join();
-  }
+  });
   for (auto& r : restarts) {
     restart_count_ += r.size();
     batch.restarts.insert(batch.restarts.end(), r.begin(), r.end());

@@ -17,27 +17,14 @@
 #include "oracle/config.h"
 #include "runtime/decode.h"
 #include "runtime/validate.h"
+#include "tests/support/pinned_engines.h"
 #include "tests/support/temp_dir.h"
 #include "tools/gen_input.h"
 
 namespace slabfuzz::binaryen {
 namespace {
 
-bool havePinnedEngines(std::string* why) {
-  for (const std::string& p : {LaneOptions::defaultNode(), std::string(SLABFUZZ_BINARYEN_WASM_OPT)}) {
-    if (access(p.c_str(), R_OK) != 0) {
-      *why = "skipped: " + p + " is absent (run scripts/setup to install the pinned node and Binaryen)";
-      return false;
-    }
-  }
-  return true;
-}
-
-#define REQUIRE_ENGINES()                         \
-  do {                                            \
-    std::string why_;                             \
-    if (!havePinnedEngines(&why_)) GTEST_SKIP() << why_; \
-  } while (0)
+#define REQUIRE_ENGINES() SLABFUZZ_REQUIRE_PINNED_ENGINES(LaneOptions::defaultNode())
 
 std::unique_ptr<BinaryenLane> startLane(int workers = 1, std::string route = "reuse") {
   LaneOptions o;

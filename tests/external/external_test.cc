@@ -13,27 +13,12 @@
 #include <vector>
 
 #include "text/wat.h"
+#include "tests/support/pinned_engines.h"
 
 namespace slabfuzz {
 namespace {
 
-bool havePinnedEngines(std::string* why) {
-  for (const std::string& p :
-       {ExternalOptions::defaultNode(), std::string(SLABFUZZ_BINARYEN_WASM_OPT)}) {
-    if (access(p.c_str(), R_OK) != 0) {
-      *why = "skipped: " + p +
-             " is absent (run scripts/setup to install the pinned node and Binaryen)";
-      return false;
-    }
-  }
-  return true;
-}
-
-#define REQUIRE_ENGINES()                                \
-  do {                                                   \
-    std::string why_;                                    \
-    if (!havePinnedEngines(&why_)) GTEST_SKIP() << why_; \
-  } while (0)
+#define REQUIRE_ENGINES() SLABFUZZ_REQUIRE_PINNED_ENGINES(ExternalOptions::defaultNode())
 
 std::vector<uint8_t> wat(std::string_view text) {
   auto bytes = assembleWat(text);

@@ -64,8 +64,10 @@ Verdict fuzzCheck(const ModuleInput& input, uint32_t choice, const FuzzCheckOpti
   static const bool registered = std::atexit(printCounts) == 0;
   (void)registered;
   std::vector<ExecutionLog> logs;
+  SharedCode code;
   for (const std::string& name : defaultComparison(choice)) {
     OurRunOptions o;
+    o.shared_code = &code;
     auto config = parseEngineConfig(name);
     if (!config.ok()) std::abort();  // defaultComparison makes only valid names
     o.config = std::move(config).value();

@@ -77,8 +77,22 @@ ExecutionLog runOurs(const ModuleInput& input, const OurRunOptions& options) {
   Executor exec(store, run_limits);
 
   FuzzingSupport fuzzing(store, [&run](std::string_view line) { run.lines.emplace_back(line); });
+  // One compilation for every configuration of a comparison (run.h).
+  SharedCode* shared = options.shared_code;
+  std::shared_ptr<const CompiledModule> code;
+  std::vector<CanonTypeId> canon(types.value().canonIds().begin(), types.value().canonIds().end());
+  if (shared && shared->code && shared->options == options.compile && shared->canon == canon)
+    code = shared->code;
   auto inst = instantiate(exec, module, std::move(types).value(), fuzzing.resolver(),
-                          options.compile);
+                          options.compile, code);
+  if (shared && !shared->code && !store.instances.empty()) {
+    const Instance& made = *store.instances.back();
+    if (made.module == module && made.code && made.code->error.empty()) {
+      shared->code = made.code;
+      shared->canon = std::move(canon);
+      shared->options = options.compile;
+    }
+  }
   if (!inst.ok()) {
     const InstantiationFailure& f = inst.error();
     switch (f.kind) {

@@ -59,6 +59,18 @@ struct ModuleInput {
 // Decodes `wasm` once for several runs; the error is why it is malformed.
 Result<ModuleInput, std::string> decodeInput(std::span<const uint8_t> wasm);
 
+// Compiled code shared by the runs of one comparison. Compiling (stack maps
+// and liveness) is about a fifth of a run, and every configuration runs the
+// same code: the maps hold the precise and the conservative kind. A run
+// reuses the code only when its store gave the module the same canonical
+// type ids and its compile options are the same; otherwise it compiles its
+// own (and keeps that, if the cache was empty).
+struct SharedCode {
+  std::shared_ptr<const CompiledModule> code;
+  std::vector<CanonTypeId> canon;  // the ids `code` was compiled against
+  CompileOptions options;
+};
+
 struct OurRunOptions {
   EngineConfig config;
   OracleLimits limits;
@@ -66,6 +78,9 @@ struct OurRunOptions {
   CompileOptions compile;
   // A heap other than the configuration's (tests plant faults with one).
   HeapFactory heap;
+  // Code to share with the other runs of the same module (not owned; none
+  // by default).
+  SharedCode* shared_code = nullptr;
 };
 
 // Binaryen's --fuzz-exec on our runtime in one configuration, plus our own

@@ -506,8 +506,8 @@ void FunctionCompiler::buildStackMaps() {
   *budget_ += pending_charge_;
   pending_charge_ = 0;
   const uint32_t words = static_cast<uint32_t>((maps.ref_slots.size() + 63) / 64);
-  const uint64_t need =
-      (num_sp + 1) * 2 * uint64_t{words} + (maps.ref_slots.size() + num_sp) / 2 + 2;
+  const uint64_t need = (num_sp + 1) * 2 * uint64_t{words} +
+                        (maps.ref_slots.size() + num_sp + out_.code.size()) / 2 + 2;
   if (*budget_ < need) {
     budget_exceeded_ = true;
     return;
@@ -515,6 +515,8 @@ void FunctionCompiler::buildStackMaps() {
   *budget_ -= need;
   maps.words = words;
   maps.safepoints = std::move(sp_pcs);
+  maps.map_of_pc.assign(out_.code.size(), 0);
+  for (size_t i = 0; i < num_sp; ++i) maps.map_of_pc[maps.safepoints[i]] = static_cast<uint32_t>(i + 1);
   maps.bits.assign((num_sp + 1) * 2 * size_t{words}, 0);
   auto set = [](uint64_t* bits, uint32_t i) { bits[i / 64] |= uint64_t{1} << (i % 64); };
   auto test = [](const uint64_t* bits, uint32_t i) {
@@ -1098,15 +1100,6 @@ bool isSafepoint(IrOp op) {
     case IrOp::ArrayNewElem: return true;
     default: return false;
   }
-}
-
-std::span<const uint64_t> StackMaps::mapAt(uint32_t pc, StackMapMode mode) const {
-  auto it = std::lower_bound(safepoints.begin(), safepoints.end(), pc);
-  size_t m =
-      (it == safepoints.end() || *it != pc) ? 0 : 1 + static_cast<size_t>(it - safepoints.begin());
-  size_t kind = mode == StackMapMode::Precise ? 0 : 1;
-  if (bits.empty()) return {};  // a function whose maps were never built
-  return {bits.data() + (2 * m + kind) * words, words};
 }
 
 bool StackMaps::contains(uint32_t pc, StackMapMode mode, uint32_t slot) const {

@@ -68,15 +68,24 @@ static_assert(sizeof(IrInstr) == 16);
 // reference-holding slot and iterate in ascending slot order. `bits` holds,
 // for map m (0 = entry, 1 + i = safepoints[i]), the precise bitset at
 // (2m + 0) * words and the conservative one at (2m + 1) * words.
+// `map_of_pc` gives m for every IR index, so that a collection finds each
+// frame's map in one load (a zeal run collects thousands of times per
+// module, scanning dozens of frames each time).
 struct StackMaps {
   std::vector<uint32_t> ref_slots;  // ascending
   uint32_t words = 0;
   std::vector<uint32_t> safepoints;  // IR indices, ascending
   std::vector<uint64_t> bits;        // (1 + safepoints.size()) * 2 * words
+  std::vector<uint32_t> map_of_pc;   // per IR index: m (0 where not a safepoint)
 
   // The bitset of the map at IR index `pc` (the entry map if pc is not a
   // safepoint).
-  std::span<const uint64_t> mapAt(uint32_t pc, StackMapMode mode) const;
+  std::span<const uint64_t> mapAt(uint32_t pc, StackMapMode mode) const {
+    if (bits.empty()) return {};  // a function whose maps were never built
+    size_t m = pc < map_of_pc.size() ? map_of_pc[pc] : 0;
+    size_t kind = mode == StackMapMode::Precise ? 0 : 1;
+    return {bits.data() + (2 * m + kind) * words, words};
+  }
   // Is `slot` in the map at `pc`?
   bool contains(uint32_t pc, StackMapMode mode, uint32_t slot) const;
   // Calls f(slot) for every slot in the map at IR index `pc` (the entry map
@@ -109,6 +118,8 @@ struct CompileOptions {
   // Budget for the module's stack maps (and the compiler's working copies
   // of them), in 64-bit words. Defaults to kMaxStackMapWords.
   uint64_t max_stack_map_words = kMaxStackMapWords;
+
+  bool operator==(const CompileOptions&) const = default;
 };
 
 struct CompiledFunction {

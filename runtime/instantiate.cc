@@ -157,7 +157,8 @@ Result<Instance*, InstantiationFailure> instantiate(Executor& executor,
                                                    std::shared_ptr<const Module> module_ptr,
                                                    ModuleTypes types,
                                                    const ImportResolver& imports,
-                                                   const CompileOptions& compile) {
+                                                   const CompileOptions& compile,
+                                                   std::shared_ptr<const CompiledModule> code) {
   Store& store = executor.store();
   const Module& m = *module_ptr;
   // The instance joins the store first: a failed instantiation may leave
@@ -166,7 +167,7 @@ Result<Instance*, InstantiationFailure> instantiate(Executor& executor,
   Instance& inst = *store.instances.back();
   inst.module = module_ptr;
   inst.types = std::move(types);
-  inst.code = compileModule(m, inst.types, compile);
+  inst.code = code ? std::move(code) : compileModule(m, inst.types, compile);
   if (!inst.code->error.empty()) {
     return InstantiationFailure{InstantiationFailure::Kind::Trapped, inst.code->error,
                                 TrapKind::HeapExhausted, {}};

@@ -37,11 +37,13 @@ struct InstantiationFailure {
 
 // `module` must have been validated against `executor.store().types`, giving
 // `types`. Compiles its functions (runtime/compile.h, with `compile`),
-// links, initialises.
-Result<Instance*, InstantiationFailure> instantiate(Executor& executor,
-                                                   std::shared_ptr<const Module> module,
-                                                   ModuleTypes types,
-                                                   const ImportResolver& imports,
-                                                   const CompileOptions& compile = {});
+// links, initialises. `code`, when given, is used instead of compiling: it
+// must be compileModule's output for the same module under the same
+// canonical type ids (the caller checks; the oracle shares one compilation
+// among the configurations of a comparison).
+Result<Instance*, InstantiationFailure> instantiate(
+    Executor& executor, std::shared_ptr<const Module> module, ModuleTypes types,
+    const ImportResolver& imports, const CompileOptions& compile = {},
+    std::shared_ptr<const CompiledModule> code = nullptr);
 
 }  // namespace slabfuzz

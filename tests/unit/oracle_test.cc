@@ -374,6 +374,61 @@ TEST(OracleEngine, DefaultComparisonIsDeterministicAndValid) {
     EXPECT_TRUE(seen.count(std::string(n.name))) << n.name;
 }
 
+// One compilation serves every configuration of a comparison: the second
+// run takes the first's code, and the logs are those of separate
+// compilations. Different compile options never share.
+TEST(OracleRun, SharedCodeIsReusedAndChangesNothing) {
+  for (uint64_t seed = 0; seed < 8; ++seed) {
+    auto module = std::make_shared<const Module>(gcgen::generateModule(seedInput(seed, 1000)));
+    ModuleInput input{{}, module};
+    SharedCode shared;
+    std::vector<std::string> separate, together;
+    for (const char* name : {"ref", "slab-zeal", "slab-small"}) {
+      OurRunOptions o;
+      o.config = parseEngineConfig(name).value();
+      ExecutionLog alone = runOurs(input, o);
+      o.shared_code = &shared;
+      ExecutionLog with = runOurs(input, o);
+      EXPECT_EQ(alone.lines, with.lines) << seed << " " << name;
+      EXPECT_EQ(alone.status, with.status) << seed << " " << name;
+    }
+    ASSERT_NE(shared.code, nullptr) << seed;
+    const CompiledModule* first = shared.code.get();
+    OurRunOptions o;
+    o.config = parseEngineConfig("slab").value();
+    o.shared_code = &shared;
+    (void)runOurs(input, o);
+    EXPECT_EQ(shared.code.get(), first) << "the cache keeps its first compilation";
+    EXPECT_GE(shared.code.use_count(), 1);
+    // Broken maps are other code: not taken from the cache, and the cache
+    // keeps the working code.
+    o.compile.liveness_ignores_back_edges = true;
+    (void)runOurs(input, o);
+    EXPECT_EQ(shared.code.get(), first);
+    EXPECT_FALSE(shared.options.liveness_ignores_back_edges);
+  }
+}
+
+// Proof that a run takes the cached code instead of compiling: a cache
+// filled with broken maps and relabelled as working code makes a working
+// run miss the seed bug's root.
+TEST(OracleRun, SharedCodeIsWhatRuns) {
+  auto input = decodeInput(readRegress("seed-loop-carried-ref.wasm"));
+  ASSERT_TRUE(input.ok());
+  OurRunOptions o;
+  o.config = parseEngineConfig("slab-zeal").value();
+  EXPECT_EQ(runOurs(input.value(), o).status, LogStatus::Ran);
+  SharedCode shared;
+  OurRunOptions broken = o;
+  broken.compile.liveness_ignores_back_edges = true;
+  broken.shared_code = &shared;
+  EXPECT_EQ(runOurs(input.value(), broken).status, LogStatus::Violation);
+  ASSERT_NE(shared.code, nullptr);
+  shared.options = CompileOptions{};  // the lie
+  o.shared_code = &shared;
+  EXPECT_EQ(runOurs(input.value(), o).status, LogStatus::Violation);
+}
+
 TEST(OracleEngine, SameInputSameLog) {
   for (uint64_t seed = 0; seed < 5; ++seed) {
     auto module = std::make_shared<const Module>(gcgen::generateModule(seedInput(seed, 2000)));

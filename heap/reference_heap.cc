@@ -81,7 +81,10 @@ uint8_t* ReferenceHeap::carveSlow(uint64_t bytes) {
   // the current chunk is not wasted. calloc: chunks come zeroed (usually
   // fresh pages, at no cost).
   bool own = bytes > kChunkBytes / 4;
-  uint64_t size = own ? std::max<uint64_t>(bytes, 1) : kChunkBytes;
+  while (!own && next_chunk_bytes_ < kChunkBytes && bytes > next_chunk_bytes_ / 4)
+    next_chunk_bytes_ *= 2;
+  uint64_t size = own ? std::max<uint64_t>(bytes, 1) : next_chunk_bytes_;
+  if (!own) next_chunk_bytes_ = std::min(next_chunk_bytes_ * 2, kChunkBytes);
   auto* p = static_cast<uint8_t*>(std::calloc(size, 1));
   if (!p) throw std::bad_alloc();  // as the std::vector this replaced
   chunks_.emplace_back(p);

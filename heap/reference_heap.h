@@ -159,7 +159,12 @@ class ReferenceHeap final : public Heap {
   std::vector<std::unique_ptr<uint8_t, FreeChunk>> chunks_;
   uint8_t* bump_ = nullptr;
   uint8_t* bump_end_ = nullptr;
+  // Chunks start small and double up to kChunkBytes: most runs allocate a
+  // few kilobytes, and zeroing a megabyte for each (calloc from a heap that
+  // no longer maps fresh pages) was a tenth of such a run.
+  static constexpr uint64_t kFirstChunkBytes = uint64_t{16} << 10;
   static constexpr uint64_t kChunkBytes = uint64_t{1} << 20;
+  uint64_t next_chunk_bytes_ = kFirstChunkBytes;
   std::vector<StructLayout> layouts_;  // indexed by CanonTypeId
   // Every known struct type's field masks: the low 8, 16, 32 or 64 bits,
   // by storage size (spec 4.4.x "struct.new": pack to the storage type).

@@ -88,7 +88,8 @@ class Slab {
     storage_.reset(static_cast<T*>(zeroed ? std::calloc(bytes, 1) : std::malloc(bytes)));
     storage_.get_deleter().bytes = bytes;
     state_.reset(static_cast<uint16_t*>(std::calloc(capacity_, sizeof(uint16_t))));
-    free_.reset(static_cast<uint32_t*>(std::calloc(capacity_, sizeof(uint32_t))));
+    // Read only below free_top_, so never before it is written.
+    free_.reset(static_cast<uint32_t*>(std::malloc(size_t{capacity_} * sizeof(uint32_t))));
     if (!storage_ || !state_ || !free_) throw std::bad_alloc();
     SLABFUZZ_POISON(storage_.get(), bytes);
   }
@@ -115,6 +116,18 @@ class Slab {
   uint32_t generation(uint32_t slot) const { return state(slot) & kGenerationMask; }
   // Whether the slot was ever handed out (fresh slots were not).
   bool wasUsed(uint32_t slot) const { return slot < fresh_next_; }
+  // Slots [0, used()) were handed out at some time; the rest are fresh. A
+  // walk over the slab's objects need not look past it.
+  uint32_t used() const { return fresh_next_; }
+  // Whether every fresh slot's state is still zero (never allocated, never
+  // retired, generation 0): the verifier's check of the part it does not
+  // walk slot by slot.
+  bool freshStatesClear() const {
+    const uint16_t* p = state_.get();
+    uint16_t any = 0;
+    for (uint32_t i = fresh_next_; i < capacity_; ++i) any |= p[i];
+    return any == 0;
+  }
 
   T* at(uint32_t slot) { return storage_.get() + size_t{slot} * stride_; }
   const T* at(uint32_t slot) const { return storage_.get() + size_t{slot} * stride_; }
@@ -191,6 +204,24 @@ class Slab {
 
   // Gives every slot's storage back (the slab becomes dead).
   void release() { *this = Slab(); }
+
+  // Makes this slab a new one under `identity`, keeping its storage: every
+  // slot fresh again (state zero, generation 0) and ASan-poisoned, the free
+  // list empty. What a release and a new Slab of the same shape would give,
+  // without returning the storage to the allocator and asking for it again
+  // (a zeal run empties and refills slabs thousands of times per module).
+  // Only for slabs that are not `zeroed`: fresh slots keep old bytes. Ids
+  // made before are refused by the identity check, as for a new slab.
+  void renew(uint32_t identity) {
+    std::memset(state_.get(), 0, size_t{fresh_next_} * sizeof(uint16_t));
+    SLABFUZZ_POISON(storage_.get(), storageBytes());
+    identity_ = identity;
+    free_top_ = 0;
+    fresh_next_ = 0;
+    live_ = 0;
+    retired_ = 0;
+  }
+  bool zeroed() const { return zeroed_; }
 
  private:
   friend class SlabHeapTestAccess;

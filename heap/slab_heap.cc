@@ -271,7 +271,16 @@ uint32_t SlabHeap::newSlab(uint32_t list, SlabKind kind, uint32_t words) {
   // Dedicated slabs zeroed (calloc of a large block is fresh pages, and an
   // array's payload must start zero); small-object slabs not (every slot is
   // written whole when it is handed out).
-  e.slab = Slab<uint64_t>(capacity, words, e.next_identity, dedicated);
+  auto spare = std::find_if(spare_slabs_.begin(), spare_slabs_.end(), [&](const Slab<uint64_t>& s) {
+    return !dedicated && s.capacity() == capacity && s.stride() == words;
+  });
+  if (spare != spare_slabs_.end()) {
+    e.slab = std::move(*spare);
+    spare_slabs_.erase(spare);
+    e.slab.renew(e.next_identity);
+  } else {
+    e.slab = Slab<uint64_t>(capacity, words, e.next_identity, dedicated);
+  }
   e.kind = kind;
   e.size_class = static_cast<uint8_t>(list);
   slab_stats_.slabs_created++;
@@ -285,6 +294,10 @@ void SlabHeap::releaseSlab(uint32_t idx) {
   slab_stats_.slabs_released++;
   slab_stats_.live_slabs--;
   slab_stats_.footprint_bytes -= e.slab.storageBytes();
+  if (!e.slab.zeroed() && spare_slabs_.size() < kMaxSpareSlabs) {
+    e.slab.renew(Slab<uint64_t>::kNoIdentity);  // poisoned, and no id matches it
+    spare_slabs_.push_back(std::move(e.slab));
+  }
   e.slab.release();
   // The next slab here gets a new identity, so every id into this one
   // fails as different-slab. An index whose identities are used up is
@@ -643,7 +656,7 @@ void SlabHeap::clearMarks() {
     e.marked = 0;
     Slab<uint64_t>& s = e.slab;
     if (!s.isLive()) continue;
-    for (uint32_t slot = 0; slot < s.capacity(); ++slot)
+    for (uint32_t slot = 0; slot < s.used(); ++slot)
       if (s.isAllocated(slot)) s.at(slot)[0] &= ~kMark;
   }
   mark_stack_.clear();

@@ -326,6 +326,11 @@ class SlabHeap final : public Heap {
   uint32_t tag_;
   std::vector<SlabEntry> slabs_;        // index 0 is never used (no id has slab 0)
   std::vector<uint32_t> free_indices_;  // released indices; the lowest is reused first
+  // Storage of released small-object slabs kept for the next slab of the
+  // same shape (Slab::renew), at most kMaxSpareSlabs of them. Not counted in
+  // the footprint: they hold no slots.
+  static constexpr size_t kMaxSpareSlabs = 4;
+  std::vector<Slab<uint64_t>> spare_slabs_;
   uint32_t num_slabs_ = 0;              // slabs_.size(), kept for the id check
   // Per list, slabs that are live and not full, and only those: allocSlot
   // drops a slab when it fills, the sweep rebuilds the lists.

@@ -85,7 +85,16 @@ bool SlabHeap::verify(RootSource& roots) {
     const Slab<uint64_t>& s = e.slab;
     if (!s.isLive()) continue;
     uint32_t allocated = 0, retired = 0;
-    for (uint32_t slot = 0; slot < s.capacity() && !failed; ++slot) {
+    // Slots past used() were never handed out: their states must be zero,
+    // checked in one sweep rather than slot by slot.
+    if (!s.freshStatesClear()) {
+      fail("fresh slots have no state", 0, idx, s.used(),
+           fmt::format("a slot at or past {} (never handed out) is allocated, retired or has a "
+                       "generation",
+                       s.used()));
+      break;
+    }
+    for (uint32_t slot = 0; slot < s.used() && !failed; ++slot) {
       if (s.isRetired(slot)) ++retired;
       if (!s.isAllocated(slot)) continue;
       ++allocated;
@@ -108,14 +117,14 @@ bool SlabHeap::verify(RootSource& roots) {
     }
     if (failed) break;
     // Free list: no duplicates, only free slots, only poisoned slots.
-    seen.assign(s.capacity(), 0);
+    seen.assign(s.used(), 0);
     for (uint32_t slot : s.freeList()) {
       if (slot >= s.capacity()) {
         fail("free list holds only free slots", 0, idx, 0,
              fmt::format("the free list names slot {} of {}", slot, s.capacity()));
         break;
       }
-      if (seen[slot]++) {
+      if (s.wasUsed(slot) && seen[slot]++) {
         fail("free list holds no duplicates", idOf(idx, slot), idx, slot,
              fmt::format("slot {} is on the free list twice", slot));
         break;
@@ -164,7 +173,7 @@ bool SlabHeap::verify(RootSource& roots) {
   for (uint32_t idx = 1; idx < slabs_.size() && !failed; ++idx) {
     const SlabEntry& e = slabs_[idx];
     if (!e.slab.isLive() || e.kind == SlabKind::Object) continue;
-    for (uint32_t slot = 0; slot < e.slab.capacity(); ++slot) {
+    for (uint32_t slot = 0; slot < e.slab.used(); ++slot) {
       if (!e.slab.isAllocated(slot)) continue;
       Ref r = Ref::fromBits(e.slab.at(slot)[1]);
       uint64_t id = idOf(idx, slot);

@@ -45,6 +45,11 @@ class SlabHeapTestAccess {
     SLABFUZZ_POISON(s.at(slot), 8);
   }
   static void bumpLive(Slab<uint64_t>& s) { ++s.live_; }
+  // Marks the last slot, never handed out, as allocated.
+  static void dirtyFreshSlot(Slab<uint64_t>& s) {
+    ASSERT_LT(s.fresh_next_, s.capacity_);
+    s.state_.get()[s.capacity_ - 1] = Slab<uint64_t>::kAllocatedBit;
+  }
   // As if verify() ran inside the collection that just finished.
   static bool verifyAsAfterGc(SlabHeap& h, RootSource& roots) {
     h.quiescent_ = true;
@@ -539,6 +544,13 @@ TEST_F(SlabHeapVerifyTest, SlotCountsDisagree) {
   build(heap);
   Access::bumpLive(Access::slabOf(heap, a));
   expectInvariant(heap, "live + free == capacity");
+}
+
+TEST_F(SlabHeapVerifyTest, FreshSlotWithState) {
+  SlabHeap heap(store_, {}, SlabHeapConfig{});  // 64 KiB slabs: fresh slots remain
+  build(heap);
+  Access::dirtyFreshSlot(Access::slabOf(heap, a));
+  expectInvariant(heap, "fresh slots have no state");
 }
 
 TEST_F(SlabHeapVerifyTest, StaleMarkBit) {

@@ -123,6 +123,29 @@ TEST(SlabTest, ReleaseKillsTheSlab) {
   EXPECT_EQ(s.capacity(), 0u);
 }
 
+TEST(SlabTest, RenewKeepsStorageAndStartsOver) {
+  Slab<uint64_t> s(4, 2, 3, /*zeroed=*/false);
+  const uint64_t* storage = s.at(0);
+  for (int i = 0; i < 3; ++i) (void)s.alloc();
+  ASSERT_TRUE(s.free(1));
+  ASSERT_TRUE(s.free(1 - 1));
+  s.renew(9);
+  EXPECT_TRUE(s.isLive());
+  EXPECT_EQ(s.identity(), 9u);
+  EXPECT_EQ(s.at(0), storage);  // the same memory, not a new block
+  EXPECT_EQ(s.live(), 0u);
+  EXPECT_EQ(s.freeListSize(), 0u);
+  EXPECT_EQ(s.fresh(), 4u);
+  EXPECT_EQ(s.used(), 0u);
+  EXPECT_TRUE(s.freshStatesClear());
+  expectCountsAddUp(s);
+  // Fresh again from slot 0, generation 0 (old ids fail on the identity).
+  auto a = s.alloc();
+  EXPECT_EQ(a.slot, 0u);
+  EXPECT_EQ(a.generation, 0u);
+  EXPECT_EQ(s.used(), 1u);
+}
+
 TEST(SlabTest, CapacityIsClampedToTheIdSlotField) {
   Slab<uint8_t> s(slabid::kMaxSlots * 2, 1, 0);
   EXPECT_EQ(s.capacity(), slabid::kMaxSlots);

@@ -23,6 +23,11 @@ inline constexpr uint64_t kJsErrorPayload = 0xbad;
 // of a fixed and a scientific rendering that reads back exactly, tidied:
 // "0.1", "1e-07", "1e3", "123e3", "1.e+300", "0.000015".
 std::string formatBinaryenF64(double d);
+// The same text by the plain search: every precision from 0 up, printed by
+// printf and read back by strtod, where formatBinaryenF64 starts at the
+// shortest round trip's precision (none below it can read back) and uses
+// std::to_chars / std::from_chars. Slow; the unit tests compare the two.
+std::string formatBinaryenF64Exhaustive(double d);
 // An f32: NaNs with their 23-bit payload ("nan:0x400000"), everything else
 // as the double it is ("0.10000000149011612").
 std::string formatBinaryenF32(float f);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
 #include <vector>
 
 namespace slabfuzz {
@@ -123,20 +124,23 @@ std::optional<ExternVal> FuzzingSupport::resolve(std::string_view module, std::s
 }
 
 Outcome FuzzingSupport::log(std::span<const Value> args, std::span<const ValType> types) {
-  std::string line = "[LoggingExternalInterface logging";
+  // Built in one buffer: a busy module logs hundreds of lines per run.
+  fmt::memory_buffer line;
+  auto out = std::back_inserter(line);
+  fmt::format_to(out, "[LoggingExternalInterface logging");
   for (size_t i = 0; i < args.size(); ++i) {
     if (types[i].kind() == ValKind::I64) {
       // Binaryen logs an i64 as its two i32 halves, low first, as JS
       // legalisation would pass it.
       uint64_t v = args[i].u64();
-      line += ' ' + std::to_string(static_cast<int32_t>(static_cast<uint32_t>(v)));
-      line += ' ' + std::to_string(static_cast<int32_t>(static_cast<uint32_t>(v >> 32)));
+      fmt::format_to(out, " {} {}", static_cast<int32_t>(static_cast<uint32_t>(v)),
+                     static_cast<int32_t>(static_cast<uint32_t>(v >> 32)));
     } else {
-      line += ' ' + formatBinaryenValue(args[i], types[i]);
+      fmt::format_to(out, " {}", formatBinaryenValue(args[i], types[i]));
     }
   }
-  line += ']';
-  sink_(line);
+  line.push_back(']');
+  sink_(std::string_view(line.data(), line.size()));
   return Outcome::returned({});
 }
 

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <cmath>
+#include <random>
 #include <cstdint>
 
 namespace slabfuzz {
@@ -42,6 +44,28 @@ TEST(BinaryenFormat, F64) {
   EXPECT_EQ(formatBinaryenF64(0.599), "0.599");
   EXPECT_EQ(formatBinaryenF64(8589934592.0), "8589934592");
   EXPECT_EQ(formatBinaryenF64(-std::numeric_limits<double>::infinity()), "-inf");
+}
+
+// The precision search starts at the shortest round trip's precision; it
+// must pick exactly what the search from 0 picks, across magnitudes (fixed
+// and scientific candidates both), f32 values and awkward digit strings.
+TEST(BinaryenFormat, ShortcutMatchesExhaustiveSearch) {
+  std::mt19937_64 rng(20261127);
+  auto check = [](double d) {
+    ASSERT_EQ(formatBinaryenF64(d), formatBinaryenF64Exhaustive(d)) << std::hexfloat << d;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    uint64_t bits = rng();
+    double d = std::bit_cast<double>(bits);
+    if (std::isfinite(d)) check(d);
+    // Magnitudes where fixed notation competes: 1e-20 .. 1e20.
+    double m = std::ldexp(static_cast<double>(bits >> 11), -53) * std::pow(10.0, static_cast<int>(bits % 41) - 20);
+    check(m);
+    check(static_cast<double>(std::bit_cast<float>(static_cast<uint32_t>(bits))));
+  }
+  for (double d : {0.1, 0.3, 1.0 / 3, 2.0 / 3, 9.95, 0.095, 99.999999999999, 1e-5, 1.5e-5, 123.456,
+                   4503599627370496.5, 0.30000000000000004, 5e-324, 1e-19, 9.999999999999999e-20})
+    check(d);
 }
 
 TEST(BinaryenFormat, F32) {

@@ -13,7 +13,8 @@ bool isExternalEngineName(std::string_view name) {
 }
 
 Result<std::vector<std::unique_ptr<Engine>>, std::string> makeEngines(
-    std::string_view list, const OracleLimits& limits, const ExternalEngineFactory& external) {
+    std::string_view list, const OracleLimits& limits, const ExternalEngineFactory& external,
+    const CompileOptions& compile) {
   std::vector<std::unique_ptr<Engine>> engines;
   std::vector<std::string> seen;
   size_t pos = 0;
@@ -43,6 +44,7 @@ Result<std::vector<std::unique_ptr<Engine>>, std::string> makeEngines(
     OurRunOptions o;
     o.config = std::move(config).value();
     o.limits = limits;
+    o.compile = compile;
     engines.push_back(std::make_unique<OurEngine>(std::move(o)));
   }
   if (engines.size() < 2) return fmt::format("engine list \"{}\": a comparison needs two engines", list);
@@ -50,20 +52,28 @@ Result<std::vector<std::unique_ptr<Engine>>, std::string> makeEngines(
 }
 
 std::vector<std::string> defaultComparison(uint32_t choice) {
-  // slab-zeal twice: the strongest check, so the most likely pick.
-  constexpr std::array<std::string_view, 8> kSlab = {
-      "slab-zeal", "slab-random", "slab-alloc", "slab-conservative",
-      "slab-small", "slab-zeal", "slab-random", "slab"};
+  // Weights in sixteenths, from what each configuration costs per input and
+  // how often it catches stack maps that miss back-edge liveness (the seed
+  // bug's class; bench/detect-rate): seeded random collections catch nearly
+  // as much as collecting at every safepoint at half the cost, and collecting
+  // after every N allocations is cheaper still. Zeal and small slabs stay for
+  // the bugs that need a collection at one exact safepoint or slab-index
+  // reuse; conservative maps (which no liveness bug changes) and the normal
+  // triggers are the rarest picks.
+  constexpr std::array<std::string_view, 16> kSlab = {
+      "slab-random", "slab-alloc", "slab-random", "slab-zeal",   "slab-random", "slab-alloc",
+      "slab-small",  "slab-random", "slab-alloc", "slab-zeal",   "slab-random", "slab-alloc",
+      "slab-small",  "slab",        "slab-conservative", "slab"};
   auto named = [choice](std::string_view base) {
     if (base == "slab-random") return fmt::format("{}:{}", base, ((choice >> 8) & 0xFFFF) + 1);
-    if (base == "slab-alloc") return fmt::format("{}:{}", base, ((choice >> 24) & 31) + 1);
+    if (base == "slab-alloc") return fmt::format("{}:{}", base, ((choice >> 24) & 7) + 1);
     return std::string(base);
   };
-  std::vector<std::string> names = {"ref", named(kSlab[choice & 7])};
-  if (((choice >> 3) & 3) == 0) {
-    std::string second = named(kSlab[(choice >> 5) & 7]);
-    if (second != names[1] && second.substr(0, second.find(':')) !=
-                                  names[1].substr(0, names[1].find(':')))
+  std::vector<std::string> names = {"ref", named(kSlab[choice & 15])};
+  // One input in eight gets a second, different configuration.
+  if (((choice >> 4) & 7) == 0) {
+    std::string second = named(kSlab[(choice >> 27) & 15]);
+    if (second.substr(0, second.find(':')) != names[1].substr(0, names[1].find(':')))
       names.push_back(std::move(second));
   }
   return names;

@@ -60,15 +60,17 @@ using ExternalEngineFactory =
 // Parses a comma-separated list of engine names: our configurations
 // (parseEngineConfig) and, through `external`, `v8` and `binaryen`. At least
 // two names, none twice. Without a factory an external name is an error
-// that says it is not available yet.
+// that says it is not available yet. Our configurations compile with
+// `compile` (a deliberately broken mode checks that the harness notices).
 Result<std::vector<std::unique_ptr<Engine>>, std::string> makeEngines(
     std::string_view list, const OracleLimits& limits = {},
-    const ExternalEngineFactory& external = nullptr);
+    const ExternalEngineFactory& external = nullptr, const CompileOptions& compile = {});
 
 // The fuzz targets' default comparison, chosen by `choice` (input bytes):
-// "ref" first, then one slab configuration, and in one case of four a
-// second, different one; slab-random's seed and slab-alloc's N come from
-// `choice` too. Deterministic: the same choice gives the same names.
+// "ref" first, then one slab configuration drawn with weights (engine.cc),
+// and in one case of eight a second, different one; slab-random's seed and
+// slab-alloc's N (1..8) come from `choice` too. Deterministic: the same
+// choice gives the same names.
 std::vector<std::string> defaultComparison(uint32_t choice);
 
 // What one differential run produced.

@@ -53,8 +53,11 @@ struct GenParams {
   uint32_t max_loop_iterations = 8;
   // Loop iterations plus function entries per export call, shared by every
   // loop and call (Binaryen's hang limit): when it runs out loops exit and
-  // calls return at once. Defaults to 100.
-  uint32_t budget = 100;
+  // calls return at once. Defaults to 50: over seeds 0..999, stack maps that
+  // miss back-edge liveness are caught as often as at 100 (376 against 380
+  // runs collecting at every safepoint) in 60% of the time
+  // (`bench/detect-rate`).
+  uint32_t budget = 50;
   // Length of arrays the templates allocate (>= max_loop_iterations so the
   // inner loop's indices are in bounds). Defaults to 16.
   uint32_t template_array_length = 16;

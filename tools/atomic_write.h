@@ -24,6 +24,15 @@ std::optional<std::string> writeAtomically(const std::string& path,
 // A file of a bundle: its name inside the directory and its contents.
 using NamedFile = std::pair<std::string, std::vector<uint8_t>>;
 
+// Text as a bundle file's contents.
+inline std::vector<uint8_t> textBytes(const std::string& s) { return {s.begin(), s.end()}; }
+// Lines, each ended by a newline.
+inline std::string joinLines(const std::vector<std::string>& lines) {
+  std::string s;
+  for (const std::string& l : lines) s += l + "\n";
+  return s;
+}
+
 // Creates the directory `parent/name` holding `files`, built under a
 // temporary name and renamed into place. If `name` is taken, `name.1`,
 // `name.2`, ... are tried (an earlier finding is never replaced). On success

@@ -1,21 +1,36 @@
 // `slabfuzz diff FILE.wasm --engines ref,slab-zeal,...`: one module under a
-// set of engines by hand, as the differential fuzz targets run it.
+// set of engines by hand, as the differential fuzz targets run it; or many
+// (files and directories) with the engines started once, as the campaign's
+// cross-check lane runs them.
 // Owns: the command's options, its output (the verdict, then for a finding
-// the differing lines as a unified diff of the two logs compared) and its
-// exit status. Does not own: running, comparing or the engines (oracle/).
-// Contract: exit 0 agree, 1 the module was rejected by every engine, 2 usage
-// (including an engine this build cannot run), 3 inconclusive, 4 finding;
-// the same file and options always print the same output.
+// the differing lines as a unified diff of the two logs compared; in batch
+// mode one line per module and a summary) and its exit status, and the
+// reproducer bundles of findings (--findings). Does not own: running,
+// comparing or the engines (oracle/).
+// Contract: one file: exit 0 agree, 1 the module was rejected by every
+// engine, 2 usage (including an engine this build cannot run), 3
+// inconclusive, 4 finding. Several: 4 when any module gave a finding, 2 on
+// usage, else 0. The same files and options always print the same output.
+// A bundle is written whole or not at all and never replaces another.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
+#include <system_error>
 #include <variant>
 #include <vector>
 
 #include "oracle/engine.h"
 #include "oracle/external_engine.h"
 #include "runtime/decode.h"
+#include "tools/atomic_write.h"
 #include "tools/commands.h"
 #include "tools/read_file.h"
 
@@ -26,14 +41,227 @@ constexpr int kExitInconclusive = 3;
 constexpr int kExitFinding = 4;
 
 struct DiffOptions {
-  std::string file;
+  std::vector<std::string> paths;
   std::string engines = "ref,slab-zeal";
   uint64_t fuel = OracleLimits{}.fuel;
   uint32_t max_depth = OracleLimits{}.max_call_depth;
   uint64_t max_heap = OracleLimits{}.max_heap;
   bool no_verify = false;
   bool show_logs = false;
+  bool broken_stack_maps = false;
+  std::string findings;  // directory for reproducer bundles; none by default
 };
+
+// One module read and run: the verdict and the logs, or why it did not run.
+struct ModuleRun {
+  enum class Status : uint8_t { Ran, Unreadable, Rejected };
+  Status status = Status::Ran;
+  std::string message;  // Unreadable, Rejected
+  std::vector<uint8_t> bytes;
+  DiffOutcome out;
+};
+
+ModuleRun runModule(std::span<const std::unique_ptr<Engine>> engines, const std::string& path) {
+  ModuleRun r;
+  auto read = readModuleFile(path, kMaxModuleSize);
+  if (auto* fe = std::get_if<FileError>(&read)) {
+    r.status = ModuleRun::Status::Unreadable;
+    r.message = fe->message;
+    return r;
+  }
+  if (auto* text_error = std::get_if<Error>(&read)) {
+    r.status = ModuleRun::Status::Rejected;
+    r.message = fmt::format("{}: {}", categoryName(text_error->category()), text_error->toString());
+    return r;
+  }
+  r.bytes = std::move(std::get<std::vector<uint8_t>>(read));
+  auto input = decodeInput(r.bytes);
+  if (!input.ok()) {
+    r.status = ModuleRun::Status::Rejected;
+    r.message = input.error();
+    return r;
+  }
+  r.out = runDifferential(engines, input.value());
+  return r;
+}
+
+const ExecutionLog* logOf(const DiffOutcome& out, const std::string& engine) {
+  for (const ExecutionLog& l : out.logs)
+    if (l.engine == engine) return &l;
+  return nullptr;
+}
+
+// The finding's report: the verdict, then the two logs compared as a diff.
+std::string findingText(const DiffOutcome& out) {
+  std::string text = out.verdict.report();
+  const ExecutionLog* a = logOf(out, out.verdict.engine_a);
+  const ExecutionLog* b = logOf(out, out.verdict.engine_b);
+  if (a && b) text += unifiedDiff(*a, *b);
+  return text;
+}
+
+std::string shellQuote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// A reproducer bundle: FINDINGS/<kind>-<module hash>/ with the module, every
+// engine's log, the verdict with its diff, and repro.sh.
+std::optional<std::string> writeFinding(const DiffOptions& opts, const std::string& source,
+                                        const ModuleRun& r, std::string* dir) {
+  std::vector<NamedFile> files;
+  files.emplace_back("module.wasm", r.bytes);
+  for (const ExecutionLog& l : r.out.logs) {
+    std::string text = fmt::format("# {} ({}){}\n", l.engine, logStatusName(l.status),
+                                   l.message.empty() ? "" : ": " + l.message);
+    files.emplace_back(l.engine + ".log", textBytes(text + joinLines(l.lines)));
+  }
+  files.emplace_back("verdict.txt", textBytes(findingText(r.out)));
+  std::string repro = fmt::format(
+      "#!/bin/sh\n"
+      "# {}\n"
+      "# from {}\n"
+      "# Exit 4 while the finding reproduces. SLABFUZZ names the binary.\n"
+      "exec \"${{SLABFUZZ:-slabfuzz}}\" diff \"$(dirname \"$0\")/module.wasm\" --engines {} "
+      "--fuel {} --max-depth {} --max-heap {}{}{}\n",
+      r.out.verdict.signature.toString(), source, shellQuote(opts.engines), opts.fuel,
+      opts.max_depth, opts.max_heap, opts.no_verify ? " --no-verify" : "",
+      opts.broken_stack_maps ? " --broken-stack-maps" : "");
+  files.emplace_back("repro.sh", textBytes(repro));
+  std::string kind = r.out.verdict.signature.kindText();
+  for (char& c : kind)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '-';
+  uint64_t h = 1469598103934665603ull;  // FNV-1a of the module: the same module, the same name
+  for (uint8_t b : r.bytes) h = (h ^ b) * 1099511628211ull;
+  std::string name = fmt::format("{}-{:08x}", kind.substr(0, 60), static_cast<uint32_t>(h ^ (h >> 32)));
+  auto err = writeDirectoryAtomically(opts.findings, name, files, dir);
+  if (!err) {
+    std::error_code ec;
+    std::filesystem::permissions(*dir + "/repro.sh", std::filesystem::perms::owner_exec,
+                                 std::filesystem::perm_options::add, ec);
+  }
+  return err;
+}
+
+// The modules named by `paths`: files as given, directories' *.wasm and
+// *.wat (not recursive), sorted by name.
+std::optional<std::string> expandPaths(const std::vector<std::string>& paths,
+                                       std::vector<std::string>& files) {
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(p, ec)) {
+      files.push_back(p);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& entry : std::filesystem::directory_iterator(p, ec)) {
+      std::string ext = entry.path().extension().string();
+      if (entry.is_regular_file(ec) && (ext == ".wasm" || ext == ".wat"))
+        found.push_back(entry.path().string());
+    }
+    if (ec) return fmt::format("{}: {}", p, ec.message());
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return std::nullopt;
+}
+
+int diffOne(const DiffOptions& opts, std::span<const std::unique_ptr<Engine>> engines,
+            const std::string& file) {
+  ModuleRun r = runModule(engines, file);
+  if (r.status == ModuleRun::Status::Unreadable) {
+    fmt::print(stderr, "{}: error: {}\n", file, r.message);
+    return kExitUsage;
+  }
+  if (r.status == ModuleRun::Status::Rejected) {
+    fmt::print(stderr, "{}: {}\n", file, r.message);
+    return kExitRejected;
+  }
+  const Verdict& v = r.out.verdict;
+  if (opts.show_logs) {
+    for (const ExecutionLog& l : r.out.logs) {
+      fmt::print("=== {} ({})\n", l.engine, logStatusName(l.status));
+      for (const std::string& line : l.lines) fmt::print("{}\n", line);
+    }
+  }
+  switch (v.kind) {
+    case Verdict::Kind::Agree: fmt::print("{}", v.report()); return kExitOk;
+    case Verdict::Kind::Inconclusive: fmt::print("{}", v.report()); return kExitInconclusive;
+    case Verdict::Kind::Rejected: fmt::print("{}", v.report()); return kExitRejected;
+    case Verdict::Kind::Finding: break;
+  }
+  fmt::print("{}", findingText(r.out));
+  if (!opts.findings.empty()) {
+    std::string dir;
+    if (auto err = writeFinding(opts, file, r, &dir))
+      fmt::print(stderr, "error: the finding's bundle was not written: {}\n", *err);
+    else
+      fmt::print("bundle: {}\n", dir);
+  }
+  return kExitFinding;
+}
+
+int diffMany(const DiffOptions& opts, std::span<const std::unique_ptr<Engine>> engines,
+             const std::vector<std::string>& files) {
+  uint64_t agree = 0, up_to_trap = 0, inconclusive = 0, rejected = 0, findings = 0, unreadable = 0;
+  for (const std::string& file : files) {
+    ModuleRun r = runModule(engines, file);
+    if (r.status == ModuleRun::Status::Unreadable) {
+      ++unreadable;
+      fmt::print("{}: unreadable: {}\n", file, r.message);
+      continue;
+    }
+    if (r.status == ModuleRun::Status::Rejected) {
+      ++rejected;
+      fmt::print("{}: rejected: {}\n", file, r.message);
+      continue;
+    }
+    const Verdict& v = r.out.verdict;
+    switch (v.kind) {
+      case Verdict::Kind::Agree:
+        ++agree;
+        up_to_trap += v.up_to_trap;
+        fmt::print("{}: agree{}\n", file, v.up_to_trap ? " (up to a one-sided trap)" : "");
+        break;
+      case Verdict::Kind::Inconclusive: {
+        ++inconclusive;
+        std::string why;
+        for (const std::string& w : v.inconclusive) why += (why.empty() ? "" : "; ") + w;
+        fmt::print("{}: inconclusive: {}\n", file, why);
+        break;
+      }
+      case Verdict::Kind::Rejected:
+        ++rejected;
+        fmt::print("{}: rejected: {}\n", file, v.detail);
+        break;
+      case Verdict::Kind::Finding: {
+        ++findings;
+        fmt::print("{}: finding: {}\n", file, v.signature.toString());
+        if (opts.findings.empty()) {
+          // Without a bundle directory the report is the only record.
+          fmt::print("{}", findingText(r.out));
+          break;
+        }
+        std::string dir;
+        if (auto err = writeFinding(opts, file, r, &dir))
+          fmt::print(stderr, "error: {}: the finding's bundle was not written: {}\n", file, *err);
+        else
+          fmt::print("  bundle: {}\n", dir);
+        break;
+      }
+    }
+    std::fflush(stdout);
+  }
+  uint64_t ran = agree + inconclusive + findings;
+  fmt::print("{} module(s): {} agree ({} up to a one-sided trap), {} inconclusive ({:.1f}% of "
+             "those run), {} rejected, {} finding(s){}\n",
+             files.size(), agree, up_to_trap, inconclusive,
+             ran ? 100.0 * static_cast<double>(inconclusive) / static_cast<double>(ran) : 0.0,
+             rejected, findings, unreadable ? fmt::format(", {} unreadable", unreadable) : "");
+  if (findings) return kExitFinding;
+  return unreadable ? kExitUsage : kExitOk;
+}
 
 int diff(const DiffOptions& opts) {
   OracleLimits limits;
@@ -41,50 +269,31 @@ int diff(const DiffOptions& opts) {
   limits.max_call_depth = opts.max_depth;
   limits.max_heap = opts.max_heap;
   limits.verify_after_call = !opts.no_verify;
-  auto engines = makeEngines(opts.engines, limits, externalEngineFactory());
+  std::vector<std::string> files;
+  if (auto err = expandPaths(opts.paths, files)) {
+    fmt::print(stderr, "error: {}\n", *err);
+    return kExitUsage;
+  }
+  if (files.empty()) {
+    fmt::print(stderr, "error: no modules (*.wasm, *.wat) in {}\n", fmt::join(opts.paths, ", "));
+    return kExitUsage;
+  }
+  CompileOptions compile;
+  compile.liveness_ignores_back_edges = opts.broken_stack_maps;
+  auto engines = makeEngines(opts.engines, limits, externalEngineFactory(), compile);
   if (!engines.ok()) {
     fmt::print(stderr, "error: {}\n", engines.error());
     return kExitUsage;
   }
-  auto read = readModuleFile(opts.file, kMaxModuleSize);
-  if (auto* fe = std::get_if<FileError>(&read)) {
-    fmt::print(stderr, "{}: error: {}\n", opts.file, fe->message);
+  std::error_code ec;
+  if (!opts.findings.empty() && !std::filesystem::is_directory(opts.findings, ec) &&
+      !std::filesystem::create_directories(opts.findings, ec)) {
+    fmt::print(stderr, "error: --findings {}: {}\n", opts.findings,
+               ec ? ec.message() : "not a directory");
     return kExitUsage;
   }
-  if (auto* text_error = std::get_if<Error>(&read)) {
-    fmt::print(stderr, "{}: {}: {}\n", opts.file, categoryName(text_error->category()),
-               text_error->toString());
-    return kExitRejected;
-  }
-  const std::vector<uint8_t>& bytes = std::get<std::vector<uint8_t>>(read);
-  auto input = decodeInput(bytes);
-  if (!input.ok()) {
-    fmt::print(stderr, "{}: {}\n", opts.file, input.error());
-    return kExitRejected;
-  }
-  DiffOutcome out = runDifferential(engines.value(), input.value());
-  const Verdict& v = out.verdict;
-  if (opts.show_logs) {
-    for (const ExecutionLog& l : out.logs) {
-      fmt::print("=== {} ({})\n", l.engine, logStatusName(l.status));
-      for (const std::string& line : l.lines) fmt::print("{}\n", line);
-    }
-  }
-  fmt::print("{}", v.report());
-  switch (v.kind) {
-    case Verdict::Kind::Agree: return kExitOk;
-    case Verdict::Kind::Inconclusive: return kExitInconclusive;
-    case Verdict::Kind::Rejected: return kExitRejected;
-    case Verdict::Kind::Finding: break;
-  }
-  const ExecutionLog* a = nullptr;
-  const ExecutionLog* b = nullptr;
-  for (const ExecutionLog& l : out.logs) {
-    if (l.engine == v.engine_a) a = &l;
-    if (l.engine == v.engine_b) b = &l;
-  }
-  if (a && b) fmt::print("{}", unifiedDiff(*a, *b));
-  return kExitFinding;
+  bool single = opts.paths.size() == 1 && files.size() == 1 && files[0] == opts.paths[0];
+  return single ? diffOne(opts, engines.value(), files[0]) : diffMany(opts, engines.value(), files);
 }
 
 }  // namespace
@@ -100,8 +309,12 @@ void addDiffCommand(CLI::App& app, int* exit_code) {
       "Exit status: 0 agree; 1 every engine rejected the module (malformed, invalid,\n"
       "unlinkable); 2 usage error, unreadable file, or an engine this build cannot run;\n"
       "3 inconclusive: a limit of ours (fuel, call depth, heap) ended a run;\n"
-      "4 finding: a heap violation or a difference between engines.");
-  cmd->add_option("file", opts->file, "module file (.wasm, or .wat text)")->required();
+      "4 finding: a heap violation or a difference between engines.\n"
+      "Several files or a directory: the engines start once, each module gets one line\n"
+      "(agree, inconclusive, rejected, finding), then a summary with the inconclusive\n"
+      "rate; exit 4 if any module gave a finding, else 0 (2 if a file was unreadable).");
+  cmd->add_option("paths", opts->paths, "module files (.wasm, or .wat text) or directories of them")
+      ->required();
   std::string configs;
   for (const EngineConfigName& n : engineConfigNames()) configs += fmt::format(" {}", n.name);
   cmd->add_option("--engines", opts->engines,
@@ -116,7 +329,13 @@ void addDiffCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-heap", opts->max_heap, "bytes of live GC objects before heap exhaustion")
       ->capture_default_str();
   cmd->add_flag("--no-verify", opts->no_verify, "do not run the heap verifier after every call");
-  cmd->add_flag("--show-logs", opts->show_logs, "print every engine's log before the verdict");
+  cmd->add_flag("--show-logs", opts->show_logs, "one file: print every engine's log before the verdict");
+  cmd->add_flag("--broken-stack-maps", opts->broken_stack_maps,
+                "self-test: our configurations compile with liveness that ignores loop back "
+                "edges (the seed bug's class), which the slab configurations must catch");
+  cmd->add_option("--findings", opts->findings,
+                  "write each finding as a reproducer bundle DIR/<kind>-<hash>/ (module.wasm, "
+                  "every engine's log, verdict.txt, repro.sh); never replaces one");
   cmd->callback([opts, exit_code] { *exit_code = diff(*opts); });
 }
 

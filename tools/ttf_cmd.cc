@@ -68,16 +68,6 @@ Pipeline pipelineFor(uint64_t seed, size_t max_passes) {
   return drawPipeline(seedInput(seed ^ kPipelineSalt, 16), max_passes);
 }
 
-std::vector<uint8_t> textBytes(const std::string& s) {
-  return {s.begin(), s.end()};
-}
-
-std::string joinLines(const std::vector<std::string>& lines) {
-  std::string s;
-  for (const std::string& l : lines) s += l + "\n";
-  return s;
-}
-
 Result<std::unique_ptr<BinaryenLane>, LaneError> startLane(const TtfOptions& opts, int workers) {
   LaneOptions lo;
   lo.node = opts.node;

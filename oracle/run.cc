@@ -100,7 +100,7 @@ ExecutionLog runOurs(const ModuleInput& input, const OurRunOptions& options) {
         return rejected("unlinkable: " + f.message);
       case InstantiationFailure::Kind::Trapped:
         // As `slabfuzz run`: Binaryen logs the trap and calls nothing.
-        run.lines.push_back(FuzzingSupport::describeFailure(Outcome::trapped(f.trap)));
+        run.lines.push_back(FuzzingSupport::describeInstantiationTrap(f.trap, f.detail));
         if (isResourceTrap(f.trap)) {
           run.status = LogStatus::Inconclusive;
           run.message = run.lines.back();

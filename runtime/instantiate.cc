@@ -12,10 +12,10 @@ namespace slabfuzz {
 namespace {
 
 InstantiationFailure unlinkable(std::string message) {
-  return {InstantiationFailure::Kind::Unlinkable, std::move(message), TrapKind::Unreachable, {}};
+  return {InstantiationFailure::Kind::Unlinkable, std::move(message), TrapKind::Unreachable, {}, {}};
 }
 InstantiationFailure trapped(TrapKind trap) {
-  return {InstantiationFailure::Kind::Trapped, std::string(trapMessage(trap)), trap, {}};
+  return {InstantiationFailure::Kind::Trapped, std::string(trapMessage(trap)), trap, {}, {}};
 }
 
 // Limits matching (spec 3.3.x "Limits"): at least the minimum, and within
@@ -170,7 +170,7 @@ Result<Instance*, InstantiationFailure> instantiate(Executor& executor,
   inst.code = code ? std::move(code) : compileModule(m, inst.types, compile);
   if (!inst.code->error.empty()) {
     return InstantiationFailure{InstantiationFailure::Kind::Trapped, inst.code->error,
-                                TrapKind::HeapExhausted, {}};
+                                TrapKind::HeapExhausted, {}, {}};
   }
 
   // 1. Imports, in order.
@@ -299,13 +299,17 @@ Result<Instance*, InstantiationFailure> instantiate(Executor& executor,
     Outcome o = executor.invoke(inst.funcs[*m.start], {});
     if (o.kind == Outcome::Kind::OutOfFuel) {
       return InstantiationFailure{InstantiationFailure::Kind::OutOfFuel, "out of fuel",
-                                  TrapKind::Unreachable, {}};
+                                  TrapKind::Unreachable, {}, {}};
     }
-    if (o.kind == Outcome::Kind::Trapped) return trapped(o.trap);
+    if (o.kind == Outcome::Kind::Trapped) {
+      InstantiationFailure f = trapped(o.trap);
+      f.detail = o.detail;
+      return f;
+    }
     if (o.kind == Outcome::Kind::Violation) {
       return InstantiationFailure{InstantiationFailure::Kind::Violation,
                                   o.violation->signatureKind(), TrapKind::Unreachable,
-                                  o.violation};
+                                  o.violation, {}};
     }
   }
   return &inst;

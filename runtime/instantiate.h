@@ -33,6 +33,7 @@ struct InstantiationFailure {
   std::string message;  // "unknown import", "incompatible import type", trap text
   TrapKind trap = TrapKind::Unreachable;  // Trapped
   std::shared_ptr<const HeapViolation> violation;  // Violation
+  std::string detail;  // Trapped: the trap's detail (Outcome::detail), e.g. a host exception's
 };
 
 // `module` must have been validated against `executor.store().types`, giving

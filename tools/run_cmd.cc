@@ -153,7 +153,7 @@ int run(const RunOptions& opts) {
         return kExitRejected;
       case InstantiationFailure::Kind::Trapped:
         // Binaryen prints the trap of a failed instantiation and calls nothing.
-        printLine(FuzzingSupport::describeFailure(Outcome::trapped(f.trap)));
+        printLine(FuzzingSupport::describeInstantiationTrap(f.trap, f.detail));
         fmt::print(stderr, "{}: instantiation trapped: {}\n", file, f.message);
         return isResourceTrap(f.trap) ? kExitInconclusive : kExitRejected;
       case InstantiationFailure::Kind::OutOfFuel:

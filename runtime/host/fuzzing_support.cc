@@ -192,6 +192,12 @@ std::string FuzzingSupport::describeFailure(const Outcome& outcome) {
   return fmt::format("[trap {}]", trapMessage(outcome.trap));
 }
 
+std::string FuzzingSupport::describeInstantiationTrap(TrapKind trap, const std::string& detail) {
+  Outcome o = Outcome::trapped(trap, detail);
+  if (isJsException(o)) return "[exception thrown: failed to instantiate module]";
+  return describeFailure(Outcome::trapped(trap));
+}
+
 bool FuzzingSupport::observe(Executor& exec, std::span<const Value> results,
                              std::span<const ValType> types, std::string_view name,
                              FuzzExecSummary& summary) {

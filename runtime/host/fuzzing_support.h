@@ -100,6 +100,10 @@ class FuzzingSupport {
   // that did not return, as Binaryen writes it (our trap messages, which
   // differ from Binaryen's wording: comparisons normalise them).
   static std::string describeFailure(const Outcome& outcome);
+  // The line for a start function that trapped (`trap`, with the trap's
+  // `detail`): as describeFailure, except that a host exception reads as
+  // Binaryen's and V8's instantiation failure.
+  static std::string describeInstantiationTrap(TrapKind trap, const std::string& detail);
 
  private:
   FuncAddr hostFunc(std::string_view name, std::initializer_list<ValType> params,

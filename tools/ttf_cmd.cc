@@ -50,6 +50,7 @@ struct TtfOptions {
   bool keep_nans = false;
   bool json = false;
   std::string out_dir = "ttf-findings";
+  bool out_dir_given = false;
   int workers = 1;
   int batch = 0;
   size_t max_passes = kDefaultMaxPasses;
@@ -120,6 +121,58 @@ int writeOne(const TtfOptions& opts) {
     return kExitUsage;
   }
   return kExitOk;
+}
+
+// --seeds A..B --out-dir DIR without --metamorphic: DIR/seed-N.wasm for each
+// seed, as `--seed N -o` writes it, through one pool of workers.
+int writeMany(const TtfOptions& opts, uint64_t first, uint64_t last) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(opts.out_dir, ec) &&
+      !std::filesystem::create_directories(opts.out_dir, ec)) {
+    fmt::print(stderr, "error: --out-dir {}: {}\n", opts.out_dir, ec ? ec.message() : "not a directory");
+    return kExitUsage;
+  }
+  auto lane = startLane(opts, opts.workers);
+  if (!lane.ok()) {
+    fmt::print(stderr, "error: {}\n", lane.error().message);
+    return kExitUsage;
+  }
+  const size_t batch = opts.batch > 0 ? static_cast<size_t>(opts.batch)
+                                      : static_cast<size_t>(8 * opts.workers);
+  uint64_t written = 0, failed = 0, io_errors = 0;
+  for (uint64_t start = first;; start += batch) {
+    const uint64_t end = std::min<uint64_t>(last, start + batch - 1);
+    std::vector<TtfJob> inputs;
+    for (uint64_t s = start;; ++s) {
+      inputs.push_back({seedInput(s, opts.size), pipelineFor(s, opts.max_passes).closed_world,
+                        !opts.keep_nans});
+      if (s == end) break;
+    }
+    LaneBatch a = lane.value()->translateToFuzz(std::span<const TtfJob>(inputs));
+    for (const WorkerRestart& r : a.restarts)
+      fmt::print(stderr, "warning: Binaryen worker {} restarted: {}\n", r.worker, r.reason);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const uint64_t seed = start + i;
+      if (!a.results[i].ok()) {
+        ++failed;
+        fmt::print(stderr, "error: seed {}: translate-to-fuzz failed: {}\n", seed,
+                   a.results[i].error().message);
+        continue;
+      }
+      std::string path = fmt::format("{}/seed-{}.wasm", opts.out_dir, seed);
+      if (auto err = writeAtomically(path, a.results[i].value(), opts.force)) {
+        ++io_errors;
+        fmt::print(stderr, "error: {}\n", *err);
+        continue;
+      }
+      ++written;
+    }
+    if (end == last) break;
+  }
+  fmt::print("{} module(s) written to {}, {} failed, {} not written\n", written, opts.out_dir, failed,
+             io_errors);
+  if (io_errors) return kExitUsage;
+  return failed ? kExitRejected : kExitOk;
 }
 
 struct Counts {
@@ -338,8 +391,17 @@ int run(const TtfOptions& opts) {
     return metamorphic(opts, range->first, range->second);
   }
   if (!opts.seeds.empty()) {
-    fmt::print(stderr, "error: --seeds goes with --metamorphic\n");
-    return kExitUsage;
+    auto range = parseSeedRange(opts.seeds);
+    if (!range) {
+      fmt::print(stderr, "error: --seeds wants A..B with A <= B (e.g. 0..99), got \"{}\"\n",
+                 opts.seeds);
+      return kExitUsage;
+    }
+    if (!opts.out_dir_given) {
+      fmt::print(stderr, "error: --seeds needs --out-dir DIR (or --metamorphic)\n");
+      return kExitUsage;
+    }
+    return writeMany(opts, range->first, range->second);
   }
   if (!opts.seed) {
     fmt::print(stderr, "error: give --seed N -o FILE, or --seeds A..B --metamorphic\n");
@@ -362,6 +424,8 @@ void addTtfCommand(CLI::App& app, int* exit_code) {
       "workers (scripts/js/binaryen_worker.mjs on the pinned node).\n"
       "  ttf --seed N [--size B] -o OUT.wasm [--optimize]   one module; --optimize also\n"
       "      writes OUT.opt.wasm through the seed's pipeline and prints the pipeline\n"
+      "  ttf --seeds A..B --out-dir DIR [--workers K]   DIR/seed-N.wasm for each seed,\n"
+      "      as --seed N -o writes it (never replacing a file without --force)\n"
       "  ttf --seeds A..B --metamorphic [--workers K] [--json] [--out-dir DIR]\n"
       "      each seed's module A and its optimised B run on our runtime (every export,\n"
       "      --fuzz-exec log); the logs must agree. Counts, modules/s, and for each\n"
@@ -379,7 +443,7 @@ void addTtfCommand(CLI::App& app, int* exit_code) {
       "4 finding: logs differ, a heap violation, or a module Binaryen made that our\n"
       "validator refuses.");
   cmd->add_option("--seed", opts->seed, "seed of the input bytes");
-  cmd->add_option("--seeds", opts->seeds, "inclusive seed range A..B (--metamorphic)");
+  cmd->add_option("--seeds", opts->seeds, "inclusive seed range A..B (--out-dir or --metamorphic)");
   cmd->add_option("--size", opts->size, "input bytes per seed")->capture_default_str();
   cmd->add_option("-o,--output", opts->out, "output module file");
   cmd->add_flag("--optimize", opts->optimize, "also write the optimised variant");
@@ -388,7 +452,11 @@ void addTtfCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--keep-nans", opts->keep_nans, "do not instrument A with --denan");
   cmd->add_flag("--metamorphic", opts->metamorphic, "compare A and optimised B over --seeds");
   cmd->add_flag("--json", opts->json, "--metamorphic report as JSON");
-  cmd->add_option("--out-dir", opts->out_dir, "directory for finding bundles")->capture_default_str();
+  cmd->add_option("--out-dir", opts->out_dir,
+                  "--seeds without --metamorphic: directory for the modules; with it: for finding "
+                  "bundles")
+      ->capture_default_str()
+      ->each([opts](const std::string&) { opts->out_dir_given = true; });
   cmd->add_option("--workers", opts->workers, "worker processes")->capture_default_str();
   cmd->add_option("--batch", opts->batch, "seeds per batch (default 8 per worker)");
   cmd->add_option("--max-passes", opts->max_passes, "longest pipeline")->capture_default_str();

@@ -21,7 +21,7 @@ expect no-mode        2 1 'give --seed N'            -- ttf
 expect no-output      2 1 '-o FILE is required'      -- ttf --seed 1
 expect bad-range      2 1 'A\.\.B'                   -- ttf --metamorphic --seeds 9..2
 expect meta-no-range  2 1 'needs --seeds'            -- ttf --metamorphic
-expect seeds-alone    2 1 'goes with --metamorphic'  -- ttf --seeds 0..3
+expect seeds-alone    2 1 'needs --out-dir'          -- ttf --seeds 0..3
 expect bad-workers    2 1 'workers wants'            -- ttf --seed 1 -o "$work/x.wasm" --workers 0
 expect bad-route      2 1 'route wants'              -- ttf --seed 1 -o "$work/x.wasm" --route teleport
 expect bad-config     2 1 'ref'                      -- ttf --metamorphic --seeds 0..1 --config nope
@@ -35,7 +35,14 @@ expect validates      0 1 'valid$'                   -- validate "$work/a.wasm"
 expect optimize-1     0 1 '^pipeline: '              -- ttf --seed 5 -o "$work/o1.wasm" --optimize
 expect optimize-2     0 1 '^pipeline: '              -- ttf --seed 5 -o "$work/o2.wasm" --optimize
 expect opt-validates  0 1 'valid$'                   -- validate "$work/o1.opt.wasm"
-expect help           0 52 'Exit status'             -- ttf --help
+expect help           0 54 'Exit status'             -- ttf --help
+# Many seeds into a directory: the same bytes as one seed at a time, and an
+# existing file is never replaced without --force.
+expect many           0 1 '^3 module\(s\) written to .*, 0 failed, 0 not written$' -- ttf --seeds 4..6 --out-dir "$work/many"
+if cmp -s "$work/many/seed-5.wasm" "$work/a.wasm"; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL many: seed-5.wasm differs from --seed 5 -o"; fi
+expect many-again     2 4 'exists \(use --force'     -- ttf --seeds 4..6 --out-dir "$work/many"
+expect many-force     0 1 '^3 module\(s\) written'   -- ttf --seeds 4..6 --out-dir "$work/many" --force
 
 same() {  # same NAME FILE1 FILE2
   if cmp -s "$2" "$3"; then passed=$((passed + 1)); else

@@ -18,6 +18,18 @@ bool importsFunction(const Module& m, std::string_view module, std::string_view 
   return false;
 }
 
+}  // namespace
+
+std::vector<uint8_t> externalInputBytes(std::string_view engine, const ModuleInput& input) {
+  if (engine == "binaryen" && input.module &&
+      importsFunction(*input.module, "fuzzing-support", "gc"))
+    return encodeModule(stubFunctionImports(*input.module, "fuzzing-support", "gc"));
+  if (input.wasm.empty() && input.module) return encodeModule(*input.module);
+  return {input.wasm.begin(), input.wasm.end()};
+}
+
+namespace {
+
 class ExternalOracleEngine final : public Engine {
  public:
   ExternalOracleEngine(std::string name, std::unique_ptr<ExternalEngine> engine)
@@ -29,15 +41,8 @@ class ExternalOracleEngine final : public Engine {
     ExecutionLog log;
     log.engine = name_;
     log.ours = false;
-    std::vector<uint8_t> bytes(input.wasm.begin(), input.wasm.end());
-    if (name_ == "binaryen" && input.module &&
-        importsFunction(*input.module, "fuzzing-support", "gc")) {
-      bytes = encodeModule(stubFunctionImports(*input.module, "fuzzing-support", "gc"));
-    } else if (bytes.empty() && input.module) {
-      bytes = encodeModule(*input.module);
-    }
     std::vector<std::vector<uint8_t>> batch;
-    batch.push_back(std::move(bytes));
+    batch.push_back(externalInputBytes(name_, input));
     auto result = engine_->run(batch);
     if (!result.ok()) {
       log.status = ExecutionLog::Status::Rejected;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "oracle/engine.h"
 #include "oracle/external.h"
@@ -22,6 +23,11 @@ namespace slabfuzz {
 // An oracle Engine running modules on the named external engine.
 Result<std::unique_ptr<Engine>, std::string> makeExternalOracleEngine(std::string_view name,
                                                                       ExternalOptions options);
+
+// The bytes the named external engine is given for `input`: the module as
+// read, except that Binaryen gets slabfuzz's `gc` import stubbed. A finding
+// keeps them, so that the engine's run can be repeated by hand.
+std::vector<uint8_t> externalInputBytes(std::string_view engine, const ModuleInput& input);
 
 // A factory for makeEngines that makes external engines with `options`.
 ExternalEngineFactory externalEngineFactory(ExternalOptions options = {});

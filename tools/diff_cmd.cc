@@ -107,7 +107,8 @@ std::string shellQuote(const std::string& s) {
 }
 
 // A reproducer bundle: FINDINGS/<kind>-<module hash>/ with the module, every
-// engine's log, the verdict with its diff, and repro.sh.
+// engine's log, the verdict with its diff, repro.sh, and ENGINE.input.wasm
+// for an external engine given other bytes (Binaryen: `gc` stubbed).
 std::optional<std::string> writeFinding(const DiffOptions& opts, const std::string& source,
                                         const ModuleRun& r, std::string* dir) {
   std::vector<NamedFile> files;
@@ -118,6 +119,14 @@ std::optional<std::string> writeFinding(const DiffOptions& opts, const std::stri
     files.emplace_back(l.engine + ".log", textBytes(text + joinLines(l.lines)));
   }
   files.emplace_back("verdict.txt", textBytes(findingText(r.out)));
+  // What an external engine was given, where that is not module.wasm.
+  if (auto input = decodeInput(r.bytes); input.ok()) {
+    for (const ExecutionLog& l : r.out.logs) {
+      if (l.ours) continue;
+      std::vector<uint8_t> given = externalInputBytes(l.engine, input.value());
+      if (given != r.bytes) files.emplace_back(l.engine + ".input.wasm", std::move(given));
+    }
+  }
   std::string repro = fmt::format(
       "#!/bin/sh\n"
       "# {}\n"

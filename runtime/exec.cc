@@ -22,6 +22,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -126,7 +128,7 @@ struct Executor::Impl : RootSource {
   Impl(Executor& owner, Store& store, const RunLimits& limits)
       : exec(owner), store(store), limits(limits) {
     fuel = limits.fuel == 0 ? INT64_MAX : static_cast<int64_t>(std::min<uint64_t>(limits.fuel, INT64_MAX));
-    stack.resize(4096);
+    stack.resize(512);  // grows by doubling (ensureStack); most runs stay small
   }
 
   Executor& exec;
@@ -141,17 +143,85 @@ struct Executor::Impl : RootSource {
   size_t host_args_at = 0;
   CanonTypeId host_args_type = kNoCanonType;
 
+  // The frame scan's cache: the root slots (stack indices) of the bottom
+  // `clean_frames` frames as the last scan found them. A frame below the
+  // top is suspended at a call, and nothing writes its slots or moves its pc
+  // until it is the top again, which only a pop makes it; every pop and
+  // truncation of `frames` goes through framesShrunk, which drops the
+  // frames that may have changed. A zeal run collects hundreds of times per
+  // export over dozens of suspended frames, most of them holding no
+  // reference at their call, so their maps are read once, not every time.
+  // Checking builds (level 2) compare the cache with a full scan each time.
+  size_t clean_frames = 0;
+  std::vector<uint32_t> clean_slots;  // frame by frame, in frame order
+  std::vector<uint32_t> clean_ends;   // per clean frame: its end in clean_slots
+  std::vector<uint32_t> top_slots;    // the top frame's, rebuilt every scan
+
+  void framesShrunk() {
+    size_t keep = frames.empty() ? 0 : frames.size() - 1;
+    if (clean_frames <= keep) return;
+    clean_frames = keep;
+    clean_ends.resize(keep);
+    clean_slots.resize(keep ? clean_ends.back() : 0);
+  }
+  void popFrame() {
+    frames.pop_back();
+    framesShrunk();
+  }
+  void truncateFrames(size_t n) {
+    frames.resize(n);
+    framesShrunk();
+  }
+  // Every root slot of frames [from, to), in order, by stack map.
+  template <typename F>
+  void scanFrames(size_t from, size_t to, F&& f) const {
+    for (size_t i = from; i < to; ++i) {
+      const Frame& fr = frames[i];
+      fr.fn->maps.forEachSlot(fr.pc, limits.stack_maps,
+                              [&](uint32_t s) { f(i, static_cast<uint32_t>(fr.fp + s)); });
+    }
+  }
+  [[noreturn]] void frameCacheBug(size_t got, size_t want) const {
+    std::fprintf(stderr,
+                 "slabfuzz: exec: the frame scan's cache holds %zu root slots where a full scan "
+                 "finds %zu (%zu frames, %zu clean): a pop that skipped framesShrunk\n",
+                 got, want, frames.size(), clean_frames);
+    std::abort();
+  }
+  void visitSlot(RootVisitor& visitor, uint32_t at) {
+    Value& v = stack[at];
+    Ref r = v.ref();
+    visitor.visit(r);
+    v = Value::ref(r);
+  }
+
   // RootSource: every reference slot of every active frame, by stack map,
   // the arguments of a host call being entered, and the store's roots.
   void forEachRoot(RootVisitor& visitor) override {
-    for (const Frame& f : frames) {
-      f.fn->maps.forEachSlot(f.pc, limits.stack_maps, [&](uint32_t s) {
-        Value& v = stack[f.fp + s];
-        Ref r = v.ref();
-        visitor.visit(r);
-        v = Value::ref(r);
-      });
+    const size_t top = frames.size();
+    const size_t below_top = top ? top - 1 : 0;
+    if (clean_frames > below_top) frameCacheBug(clean_frames, below_top);
+    top_slots.clear();
+    scanFrames(clean_frames, top, [&](size_t frame, uint32_t at) {
+      if (frame == below_top) {
+        top_slots.push_back(at);
+        return;
+      }
+      while (clean_ends.size() < frame) clean_ends.push_back(static_cast<uint32_t>(clean_slots.size()));
+      clean_slots.push_back(at);
+    });
+    while (clean_ends.size() < below_top) clean_ends.push_back(static_cast<uint32_t>(clean_slots.size()));
+    clean_frames = below_top;
+    if constexpr (SLABFUZZ_CHECKING >= 2) {
+      std::vector<uint32_t> full;
+      scanFrames(0, top, [&](size_t, uint32_t at) { full.push_back(at); });
+      if (full.size() != clean_slots.size() + top_slots.size() ||
+          !std::equal(clean_slots.begin(), clean_slots.end(), full.begin()) ||
+          !std::equal(top_slots.begin(), top_slots.end(), full.begin() + static_cast<ptrdiff_t>(clean_slots.size())))
+        frameCacheBug(clean_slots.size() + top_slots.size(), full.size());
     }
+    for (uint32_t at : clean_slots) visitSlot(visitor, at);
+    for (uint32_t at : top_slots) visitSlot(visitor, at);
     if (host_args_type != kNoCanonType) {
       std::span<const ValType> params = store.types.params(host_args_type);
       for (size_t i = 0; i < params.size(); ++i) {
@@ -179,7 +249,7 @@ struct Executor::Impl : RootSource {
   Outcome violationOutcome(size_t entry_frames) {
     const HeapViolation* v = store.heap->violation();
     if (v->site.empty() && frames.size() > entry_frames) store.heap->setViolationSite(siteOf(frames.back()));
-    frames.resize(entry_frames);
+    truncateFrames(entry_frames);
     return Outcome::violated(*store.heap->violation());
   }
 
@@ -316,7 +386,7 @@ Outcome Executor::Impl::invoke(FuncAddr addr, std::span<const Value> args) {
   frames.push_back({&cf, f.instance, 0, base});
   if (reentry >= kMaxReentry ||
       (reentry > 0 && reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) < nativeStackFloor())) {
-    frames.pop_back();
+    popFrame();
     return Outcome::trapped(TrapKind::CallStackExhausted);
   }
   ++reentry;
@@ -501,7 +571,7 @@ L_BrOnCastFail: {
   NEXT();
 }
 L_Return: {
-  frames.pop_back();
+  popFrame();
   if (frames.size() == entry_frames) return Outcome::returned({});
   LOAD_FRAME();
   NEXT();  // past the call
@@ -564,7 +634,7 @@ do_call: {
     if (heap.violation()) goto do_violation;
     if (fuel < 0) goto do_out_of_fuel;
     if (tail) {
-      frames.pop_back();
+      popFrame();
       if (frames.size() == entry_frames) return Outcome::returned({});
     }
     LOAD_FRAME();
@@ -577,7 +647,7 @@ do_call: {
     // return_call*: the callee replaces this frame (constant stack).
     std::memmove(fp, fp + call_base, sizeof(Value) * cf->num_params);
     new_fp = caller_fp;
-    frames.pop_back();
+    popFrame();
   } else {
     if (frames.size() >= limits.max_call_depth) TRAP(TrapKind::CallStackExhausted);
     new_fp = caller_fp + call_base;
@@ -666,10 +736,10 @@ L_GlobalSet:
 #include "runtime/exec_gc.inc"
 
 do_trap:
-  frames.resize(entry_frames);
+  truncateFrames(entry_frames);
   return Outcome::trapped(trap, std::move(detail));
 do_out_of_fuel:
-  frames.resize(entry_frames);
+  truncateFrames(entry_frames);
   return Outcome::outOfFuel();
 do_violation:
   return violationOutcome(entry_frames);

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "runtime/decode.h"
@@ -63,7 +64,20 @@ ExecutionLog runOurs(const ModuleInput& input, const OurRunOptions& options) {
   HeapLimits heap_limits;
   heap_limits.max_bytes = limits.max_heap;
   Store store(options.heap ? options.heap : makeHeapFactory(options.config, heap_limits));
-  auto types = validateModule(*module, store.types);
+  // One validation per comparison (run.h): a module another run validated
+  // needs only its types interned here, and only if they come out the same.
+  SharedCode* shared = options.shared_code;
+  auto sameIds = [&](const ModuleTypes& t) {
+    return std::equal(t.canonIds().begin(), t.canonIds().end(), shared->canon.begin(),
+                      shared->canon.end());
+  };
+  Result<ModuleTypes> types = makeError(ErrorCode::InvalidOther, 0, "not validated");
+  bool validated_before = false;
+  if (shared && shared->code && shared->module == module) {
+    types = canonicalizeTypes(*module, store.types);
+    validated_before = types.ok() && sameIds(types.value());
+  }
+  if (!validated_before) types = validateModule(*module, store.types);
   if (!types.ok()) {
     return rejected(std::string(categoryName(types.error().category())) + ": " +
                     types.error().toString());
@@ -78,16 +92,15 @@ ExecutionLog runOurs(const ModuleInput& input, const OurRunOptions& options) {
 
   FuzzingSupport fuzzing(store, [&run](std::string_view line) { run.lines.emplace_back(line); });
   // One compilation for every configuration of a comparison (run.h).
-  SharedCode* shared = options.shared_code;
   std::shared_ptr<const CompiledModule> code;
   std::vector<CanonTypeId> canon(types.value().canonIds().begin(), types.value().canonIds().end());
-  if (shared && shared->code && shared->options == options.compile && shared->canon == canon)
-    code = shared->code;
+  if (validated_before && shared->options == options.compile) code = shared->code;
   auto inst = instantiate(exec, module, std::move(types).value(), fuzzing.resolver(),
                           options.compile, code);
   if (shared && !shared->code && !store.instances.empty()) {
     const Instance& made = *store.instances.back();
     if (made.module == module && made.code && made.code->error.empty()) {
+      shared->module = module;
       shared->code = made.code;
       shared->canon = std::move(canon);
       shared->options = options.compile;

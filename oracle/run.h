@@ -59,15 +59,18 @@ struct ModuleInput {
 // Decodes `wasm` once for several runs; the error is why it is malformed.
 Result<ModuleInput, std::string> decodeInput(std::span<const uint8_t> wasm);
 
-// Compiled code shared by the runs of one comparison. Compiling (stack maps
-// and liveness) is about a fifth of a run, and every configuration runs the
-// same code: the maps hold the precise and the conservative kind. A run
-// reuses the code only when its store gave the module the same canonical
-// type ids and its compile options are the same; otherwise it compiles its
-// own (and keeps that, if the cache was empty).
+// Validation and compiled code shared by the runs of one comparison.
+// Compiling (stack maps and liveness) is about a fifth of a run, validating
+// a tenth, and every configuration runs the same code: the maps hold the
+// precise and the conservative kind. A run reuses them only for the same
+// module (the same Module object) when its store gave the module the same
+// canonical type ids; the code also needs the same compile options.
+// Otherwise the run validates and compiles on its own (and fills the cache,
+// if it was empty).
 struct SharedCode {
+  std::shared_ptr<const Module> module;  // what the rest is for
   std::shared_ptr<const CompiledModule> code;
-  std::vector<CanonTypeId> canon;  // the ids `code` was compiled against
+  std::vector<CanonTypeId> canon;  // the ids `module` was validated and `code` compiled against
   CompileOptions options;
 };
 

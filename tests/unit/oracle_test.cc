@@ -406,6 +406,16 @@ TEST(OracleRun, SharedCodeIsReusedAndChangesNothing) {
     (void)runOurs(input, o);
     EXPECT_EQ(shared.code.get(), first);
     EXPECT_FALSE(shared.options.liveness_ignores_back_edges);
+    // Another module never takes this one's validation or code, even where
+    // its canonical type ids happen to be the same.
+    auto other = std::make_shared<const Module>(gcgen::generateModule(seedInput(seed + 100, 1000)));
+    OurRunOptions p;
+    p.config = parseEngineConfig("slab-zeal").value();
+    ExecutionLog alone = runOurs(ModuleInput{{}, other}, p);
+    p.shared_code = &shared;
+    ExecutionLog with = runOurs(ModuleInput{{}, other}, p);
+    EXPECT_EQ(alone.lines, with.lines) << seed;
+    EXPECT_EQ(shared.code.get(), first);
   }
 }
 

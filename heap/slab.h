@@ -123,10 +123,12 @@ class Slab {
   // retired, generation 0): the verifier's check of the part it does not
   // walk slot by slot.
   bool freshStatesClear() const {
-    const uint16_t* p = state_.get();
-    uint16_t any = 0;
-    for (uint32_t i = fresh_next_; i < capacity_; ++i) any |= p[i];
-    return any == 0;
+    // One memcmp against zeros: the verifier runs after every collection in
+    // checking builds, where a per-slot loop under ASan cost a fifth of a
+    // fuzz target's time.
+    static constexpr uint16_t kZeros[slabid::kMaxSlots] = {};
+    return std::memcmp(state_.get() + fresh_next_, kZeros,
+                       size_t{capacity_ - fresh_next_} * sizeof(uint16_t)) == 0;
   }
 
   T* at(uint32_t slot) { return storage_.get() + size_t{slot} * stride_; }

@@ -13,7 +13,7 @@
 #include "generators/binaryen/lane.h"
 #include "process/base64.h"
 #include "process/node_worker.h"
-#include "process/shares.h"
+#include "process/worker_pool.h"
 
 namespace slabfuzz {
 namespace {
@@ -74,29 +74,19 @@ class WorkerPoolEngine final : public ExternalEngine {
 
   std::string_view name() const override { return kind_.name; }
   const json& hello() const override { return hello_; }
-  int workers() const override { return static_cast<int>(workers_.size()); }
-  pid_t workerPid(int i) const override {
-    return i >= 0 && static_cast<size_t>(i) < workers_.size() && workers_[i] ? workers_[i]->pid()
-                                                                             : -1;
-  }
-  uint64_t restartCount() const override { return restart_count_; }
+  int workers() const override { return pool_.size(); }
+  pid_t workerPid(int i) const override { return pool_.pid(i); }
+  uint64_t restartCount() const override { return pool_.restartCount(); }
   Result<EngineBatch, ExternalError> run(std::span<const std::vector<uint8_t>> modules) override;
 
  private:
   // Starts a worker and waits for its answer to "hello" (kept in *hello).
   Result<std::unique_ptr<NodeWorker>, ExternalError> startWorker(json* hello = nullptr) const;
-  std::optional<ExternalError> restart(int worker, std::string reason,
-                                       std::vector<EngineRestart>& restarts);
-  std::optional<ExternalError> runChunk(int worker, std::span<json> requests,
-                                        std::span<EngineRun> runs,
-                                        std::vector<EngineRestart>& restarts);
-  EngineRun parse(int worker, const json& response, std::vector<EngineRestart>& restarts) const;
 
   EngineKind kind_;
   ExternalOptions options_;
-  std::vector<std::unique_ptr<NodeWorker>> workers_;
+  WorkerPool pool_;
   json hello_;
-  uint64_t restart_count_ = 0;
 };
 
 Result<std::unique_ptr<NodeWorker>, ExternalError> WorkerPoolEngine::startWorker(
@@ -144,74 +134,18 @@ Result<std::unique_ptr<ExternalEngine>, ExternalError> WorkerPoolEngine::start(
   std::unique_ptr<WorkerPoolEngine> engine(new WorkerPoolEngine());
   engine->kind_ = std::move(kind);
   engine->options_ = std::move(options);
+  std::vector<std::unique_ptr<NodeWorker>> workers;
   for (int i = 0; i < engine->options_.workers; ++i) {
     auto w = engine->startWorker(i == 0 ? &engine->hello_ : nullptr);
     if (!w.ok()) return w.takeError();
-    engine->workers_.push_back(std::move(w).value());
+    workers.push_back(std::move(w).value());
   }
+  // A replacement is greeted like the first workers. The engine is never
+  // moved (it lives behind a unique_ptr), so `self` stays valid as long as
+  // the pool.
+  engine->pool_ = WorkerPool(std::move(workers),
+                             starterFrom([self = engine.get()] { return self->startWorker(); }));
   return std::unique_ptr<ExternalEngine>(std::move(engine));
-}
-
-std::optional<ExternalError> WorkerPoolEngine::restart(int worker, std::string reason,
-                                                       std::vector<EngineRestart>& restarts) {
-  restarts.push_back({worker, std::move(reason)});
-  workers_[worker].reset();  // reaps it, killing it if it lingers
-  auto w = startWorker();
-  if (!w.ok()) {
-    ExternalError e = w.takeError();
-    e.kind = ExternalError::Kind::WorkerDead;
-    e.message = fmt::format("{} worker {} died and could not be restarted: {}", kind_.name, worker,
-                            e.message);
-    return e;
-  }
-  workers_[worker] = std::move(w).value();
-  return std::nullopt;
-}
-
-EngineRun WorkerPoolEngine::parse(int worker, const json& response,
-                                  std::vector<EngineRestart>& restarts) const {
-  EngineRun run = fromResponse(response, options_.max_lines);
-  if (response.value("thread_replaced", false)) {
-    restarts.push_back({worker, fmt::format("V8 run thread replaced: {}", run.reason)});
-  }
-  return run;
-}
-
-// One worker's share of a batch: one pipelined callMany; if the worker
-// fails, it is restarted and the share retried one module at a time, so
-// that the module that kills or hangs it is told apart from the rest.
-std::optional<ExternalError> WorkerPoolEngine::runChunk(int worker, std::span<json> requests,
-                                                        std::span<EngineRun> runs,
-                                                        std::vector<EngineRestart>& restarts) {
-  if (requests.empty()) return std::nullopt;
-  if (!workers_[worker] || !workers_[worker]->alive()) {
-    if (auto e = restart(worker, "found not running at the start of a batch", restarts)) return e;
-  }
-  auto all = workers_[worker]->callMany({requests.begin(), requests.end()});
-  if (all.ok()) {
-    for (size_t i = 0; i < requests.size(); ++i) runs[i] = parse(worker, all.value()[i], restarts);
-    return std::nullopt;
-  }
-  if (auto e = restart(worker, all.error().message, restarts)) return e;
-  for (size_t i = 0; i < requests.size(); ++i) {
-    auto one = workers_[worker]->call(requests[i]);
-    if (one.ok()) {
-      runs[i] = parse(worker, one.value(), restarts);
-      continue;
-    }
-    EngineRun& r = runs[i];
-    if (one.error().kind == WorkerError::Kind::Timeout) {
-      r.status = EngineRun::Status::Inconclusive;
-      r.reason = fmt::format("timed out (the {} worker was killed and restarted): {}", kind_.name,
-                             one.error().message);
-    } else {
-      r.status = EngineRun::Status::EngineError;
-      r.reason = fmt::format("the {} worker died on this module twice; last time: {}", kind_.name,
-                             one.error().message);
-    }
-    if (auto e = restart(worker, one.error().message, restarts)) return e;
-  }
-  return std::nullopt;
 }
 
 Result<EngineBatch, ExternalError> WorkerPoolEngine::run(
@@ -220,22 +154,37 @@ Result<EngineBatch, ExternalError> WorkerPoolEngine::run(
   requests.reserve(modules.size());
   for (const auto& m : modules) requests.push_back(kind_.request(m));
   EngineBatch batch;
-  const size_t n = requests.size(), k = workers_.size();
-  batch.runs.assign(n, EngineRun{EngineRun::Status::EngineError, {}, "not run"});
-  std::vector<std::vector<EngineRestart>> restarts(k);
-  std::vector<std::optional<ExternalError>> errors(k);
+  batch.runs.assign(requests.size(), EngineRun{EngineRun::Status::EngineError, {}, "not run"});
   // Contiguous shares; which worker runs a module does not change its log.
-  runShares(n, k, [&](size_t w, size_t begin, size_t end) {
-    errors[w] = runChunk(static_cast<int>(w), std::span(requests).subspan(begin, end - begin),
-                         std::span(batch.runs).subspan(begin, end - begin), restarts[w]);
-  });
-  for (auto& r : restarts) {
-    restart_count_ += r.size();
-    batch.restarts.insert(batch.restarts.end(), r.begin(), r.end());
+  PoolHandlers handlers;
+  handlers.answered = [&](size_t i, const json& response) -> std::optional<std::string> {
+    batch.runs[i] = fromResponse(response, options_.max_lines);
+    // V8's worker replaces the thread running a module that overran its time
+    // limit: a restart too, reported with the batch.
+    if (!response.value("thread_replaced", false)) return std::nullopt;
+    return fmt::format("V8 run thread replaced: {}", batch.runs[i].reason);
+  };
+  handlers.failed = [&](size_t i, const WorkerError& error) {
+    EngineRun& r = batch.runs[i];
+    if (error.kind == WorkerError::Kind::Timeout) {
+      r.status = EngineRun::Status::Inconclusive;
+      r.reason = fmt::format("timed out (the {} worker was killed and restarted): {}", kind_.name,
+                             error.message);
+    } else {
+      r.status = EngineRun::Status::EngineError;
+      r.reason = fmt::format("the {} worker died on this module twice; last time: {}", kind_.name,
+                             error.message);
+    }
+  };
+  PoolBatch pool = pool_.run(requests, handlers);
+  // The first worker (in order) that could not be started again fails the batch.
+  if (!pool.lost.empty()) {
+    const LostShare& lost = pool.lost.front();
+    return ExternalError{ExternalError::Kind::WorkerDead,
+                         fmt::format("{} worker {} died and could not be restarted: {}", kind_.name,
+                                     lost.worker, lost.error)};
   }
-  for (auto& e : errors) {
-    if (e) return std::move(*e);
-  }
+  batch.restarts = std::move(pool.restarts);
   return batch;
 }
 

@@ -3,12 +3,13 @@
 // Binaryen's interpreter (`wasm-opt --fuzz-exec-before` inside
 // scripts/js/binaryen_worker.mjs), each as a pool of long-lived worker
 // processes that serve many modules over a pipe.
-// Owns: starting the pools, spreading a batch of modules over them,
-// restarting a worker that died or hung, and turning answers into
-// EngineRuns (the log lines in Binaryen's --fuzz-exec format, and a status).
-// Does not own: the process plumbing (process/node_worker.h), normalising
-// or comparing logs (the oracle's comparison), or the host ABI itself (the
-// scripts; runtime/host/fuzzing_support.h is the reference they follow).
+// Owns: starting the pools, turning answers and failures into EngineRuns
+// (the log lines in Binaryen's --fuzz-exec format, and a status), and V8's
+// run thread replacements into restarts. Does not own: the process plumbing
+// (process/node_worker.h), spreading a batch and restarting a worker that
+// died or hung (process/worker_pool.h), normalising or comparing logs (the
+// oracle's comparison), or the host ABI itself (the scripts;
+// runtime/host/fuzzing_support.h is the reference they follow).
 // Contract: every module of a batch comes back, in order, as an EngineRun;
 // a worker (or, in V8's worker, the thread that runs modules) replaced
 // during a batch is reported in the batch's `restarts`, never silently. A
@@ -26,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "process/worker_pool.h"
 #include "runtime/error.h"
 
 namespace slabfuzz {
@@ -86,11 +88,8 @@ struct ExternalOptions {
   static std::string defaultBinaryenScript();
 };
 
-// A worker replaced during a batch, and why.
-struct EngineRestart {
-  int worker = 0;
-  std::string reason;
-};
+// A worker (or V8's run thread) replaced during a batch, and why.
+using EngineRestart = WorkerRestart;
 
 struct EngineBatch {
   std::vector<EngineRun> runs;  // one per module, in order

@@ -1,7 +1,7 @@
 // Spreading a batch over a pool of workers: contiguous shares, one thread
 // per worker when there is more than one worker and more than one item.
-// Used by the Binaryen lane (generators/binaryen/lane.cc) and the external
-// engines (oracle/external.cc).
+// Used by WorkerPool (worker_pool.cc), which serves the Binaryen lane and
+// the external engines.
 // Contract: share(w, begin, end) is called once for every worker w in
 // [0, workers), with [begin, end) its contiguous part of [0, items) (maybe
 // empty); all calls have returned when runShares returns.

@@ -6,10 +6,9 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <mutex>
+#include <optional>
 
 #include "process/base64.h"
-#include "process/shares.h"
 
 namespace slabfuzz::binaryen {
 namespace {
@@ -99,18 +98,19 @@ Result<std::unique_ptr<BinaryenLane>, LaneError> BinaryenLane::start(LaneOptions
   std::unique_ptr<BinaryenLane> lane(new BinaryenLane());
   lane->options_ = std::move(options);
   // Spawn every worker first, then greet them: their start-ups overlap.
+  std::vector<std::unique_ptr<NodeWorker>> workers;
   for (int i = 0; i < lane->options_.workers; ++i) {
     auto w = lane->startWorker();
     if (!w.ok()) return w.takeError();
-    lane->workers_.push_back(std::move(w).value());
+    workers.push_back(std::move(w).value());
   }
   // A worker's start-up (node, the wasm-opt script, its --help) may take
   // longer than a request is allowed, above all on a loaded machine.
   constexpr int kStartupTimeoutMs = 30'000;
-  for (size_t i = 0; i < lane->workers_.size(); ++i) {
-    lane->workers_[i]->setTimeout(std::max(kStartupTimeoutMs, lane->options_.timeout_ms));
-    auto hello = lane->workers_[i]->call(json{{"op", "hello"}});
-    lane->workers_[i]->setTimeout(lane->options_.timeout_ms);
+  for (size_t i = 0; i < workers.size(); ++i) {
+    workers[i]->setTimeout(std::max(kStartupTimeoutMs, lane->options_.timeout_ms));
+    auto hello = workers[i]->call(json{{"op", "hello"}});
+    workers[i]->setTimeout(lane->options_.timeout_ms);
     if (!hello.ok() || !hello.value().value("ok", false)) {
       std::string why = hello.ok() ? hello.value().dump() : hello.error().message;
       return LaneError{LaneError::Kind::StartFailed,
@@ -119,82 +119,41 @@ Result<std::unique_ptr<BinaryenLane>, LaneError> BinaryenLane::start(LaneOptions
     }
     if (i == 0) lane->hello_ = std::move(hello).value();
   }
+  // A replacement is not greeted: its first request waits out its start-up.
+  // The lane is never moved (start() hands out a unique_ptr), so `self`
+  // stays valid as long as the pool.
+  lane->pool_ = WorkerPool(std::move(workers),
+                           starterFrom([self = lane.get()] { return self->startWorker(); }));
   return lane;
 }
 
 BinaryenLane::~BinaryenLane() = default;
 
 pid_t BinaryenLane::workerPid(int i) const {
-  return i >= 0 && static_cast<size_t>(i) < workers_.size() && workers_[i] ? workers_[i]->pid()
-                                                                           : -1;
+  return pool_.pid(i);
 }
 
-bool BinaryenLane::restart(int worker, const std::string& reason,
-                           std::vector<WorkerRestart>& restarts, std::string* start_error) {
-  restarts.push_back({worker, reason});
-  workers_[worker].reset();  // reaps it (killing it if it lingers)
-  auto w = startWorker();
-  if (!w.ok()) {
-    *start_error = w.error().message;
-    return false;
-  }
-  workers_[worker] = std::move(w).value();
-  return true;
-}
-
-// One worker's share of a batch. All of it goes in one callMany (pipelined);
-// if the worker fails, it is restarted and the share is retried one request
-// at a time, so that the request that kills it is told apart from the rest.
-void BinaryenLane::runChunk(int worker, std::span<json> requests, std::span<LaneResult> results,
-                            std::vector<WorkerRestart>& restarts) {
-  if (requests.empty()) return;
-  std::string start_error;
-  if (!workers_[worker] || !workers_[worker]->alive()) {
-    if (!restart(worker, "found not running at the start of a batch", restarts, &start_error)) {
-      for (LaneResult& r : results) r = LaneError{LaneError::Kind::StartFailed, start_error};
-      return;
-    }
-  }
-  auto all = workers_[worker]->callMany({requests.begin(), requests.end()});
-  if (all.ok()) {
-    for (size_t i = 0; i < requests.size(); ++i) results[i] = fromResponse(all.value()[i]);
-    return;
-  }
-  if (!restart(worker, all.error().message, restarts, &start_error)) {
-    for (LaneResult& r : results) r = LaneError{LaneError::Kind::StartFailed, start_error};
-    return;
-  }
-  for (size_t i = 0; i < requests.size(); ++i) {
-    if (!start_error.empty()) {
-      results[i] = LaneError{LaneError::Kind::StartFailed, start_error};
-      continue;
-    }
-    auto one = workers_[worker]->call(requests[i]);
-    if (one.ok()) {
-      results[i] = fromResponse(one.value());
-      continue;
-    }
-    LaneError e = fromWorkerError(one.error());
-    e.message = "the worker failed on this request twice; last time: " + e.message;
-    results[i] = std::move(e);
-    restart(worker, one.error().message, restarts, &start_error);
-  }
-}
-
-LaneBatch BinaryenLane::run(std::vector<json> requests) {
+LaneBatch BinaryenLane::run(const std::vector<json>& requests) {
   LaneBatch batch;
-  const size_t n = requests.size(), k = workers_.size();
-  batch.results.assign(n, LaneError{LaneError::Kind::StartFailed, "not run"});
-  std::vector<std::vector<WorkerRestart>> restarts(k);
+  batch.results.assign(requests.size(), LaneError{LaneError::Kind::StartFailed, "not run"});
   // Contiguous shares; which worker answers does not change the answer.
-  runShares(n, k, [&](size_t w, size_t begin, size_t end) {
-    runChunk(static_cast<int>(w), std::span(requests).subspan(begin, end - begin),
-             std::span(batch.results).subspan(begin, end - begin), restarts[w]);
-  });
-  for (auto& r : restarts) {
-    restart_count_ += r.size();
-    batch.restarts.insert(batch.restarts.end(), r.begin(), r.end());
+  PoolHandlers handlers;
+  handlers.answered = [&](size_t i, const json& response) -> std::optional<std::string> {
+    batch.results[i] = fromResponse(response);
+    return std::nullopt;
+  };
+  handlers.failed = [&](size_t i, const WorkerError& error) {
+    LaneError e = fromWorkerError(error);
+    e.message = "the worker failed on this request twice; last time: " + e.message;
+    batch.results[i] = std::move(e);
+  };
+  PoolBatch pool = pool_.run(requests, handlers);
+  for (const LostShare& lost : pool.lost) {
+    for (size_t i = lost.begin; i < lost.end; ++i) {
+      batch.results[i] = LaneError{LaneError::Kind::StartFailed, lost.error};
+    }
   }
+  batch.restarts = std::move(pool.restarts);
   return batch;
 }
 

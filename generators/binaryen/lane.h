@@ -3,10 +3,11 @@
 // into modules with Binaryen's translate-to-fuzz (`wasm-opt -ttf`) and run
 // Binaryen's optimiser on modules, many per process (a node start costs about
 // half a second; a module through a warm worker, tens of milliseconds).
-// Owns: starting the pool, spreading a batch over it, restarting a worker that
-// died or hung, and the feature flags every request carries. Does not own: the
-// process plumbing (process/node_worker.h), what the passes are
-// (pipeline.h), or running modules (metamorphic.h).
+// Owns: starting the pool, the requests and what their answers and failures
+// mean (LaneError), and the feature flags every request carries. Does not
+// own: the process plumbing (process/node_worker.h), spreading a batch and
+// restarting a worker that died or hung (process/worker_pool.h), what the
+// passes are (pipeline.h), or running modules (metamorphic.h).
 // Contract: every item of a batch comes back, in request order, as bytes or a
 // LaneError saying why not; a worker restarted during a batch is reported in
 // the batch's `restarts`, never silently. The same input bytes always give
@@ -23,7 +24,7 @@
 #include <vector>
 
 #include "generators/binaryen/pipeline.h"
-#include "process/node_worker.h"
+#include "process/worker_pool.h"
 #include "runtime/error.h"
 
 namespace slabfuzz::binaryen {
@@ -74,11 +75,8 @@ struct LaneOptions {
   static std::string defaultScript();
 };
 
-// A worker that was replaced during a batch, and why.
-struct WorkerRestart {
-  int worker = 0;
-  std::string reason;
-};
+// A worker that was replaced during a batch, and why (process/worker_pool.h).
+using slabfuzz::WorkerRestart;
 
 struct LaneBatch {
   std::vector<LaneResult> results;  // one per request, in request order
@@ -121,25 +119,20 @@ class BinaryenLane {
 
   // What the first worker said to "hello": versions, pass count.
   const nlohmann::json& hello() const { return hello_; }
-  int workers() const { return static_cast<int>(workers_.size()); }
+  int workers() const { return pool_.size(); }
   // The process id of worker `i` (tests kill it to check restarts).
   pid_t workerPid(int i) const;
   // Restarts since start().
-  uint64_t restartCount() const { return restart_count_; }
+  uint64_t restartCount() const { return pool_.restartCount(); }
 
  private:
   BinaryenLane() = default;
   Result<std::unique_ptr<NodeWorker>, LaneError> startWorker() const;
-  LaneBatch run(std::vector<nlohmann::json> requests);
-  void runChunk(int worker, std::span<nlohmann::json> requests, std::span<LaneResult> results,
-                std::vector<WorkerRestart>& restarts);
-  bool restart(int worker, const std::string& reason, std::vector<WorkerRestart>& restarts,
-               std::string* start_error);
+  LaneBatch run(const std::vector<nlohmann::json>& requests);
 
   LaneOptions options_;
-  std::vector<std::unique_ptr<NodeWorker>> workers_;
+  WorkerPool pool_;
   nlohmann::json hello_;
-  uint64_t restart_count_ = 0;
 };
 
 }  // namespace slabfuzz::binaryen

@@ -264,6 +264,39 @@ for await (const line of createInterface({ input: process.stdin })) {
   EXPECT_EQ(lane.value()->restartCount(), 2u);
 }
 
+// A worker that dies and cannot be started again (its node is gone): the rest
+// of its share comes back as StartFailed values saying why, every attempt is
+// a reported restart, and the next batch tries again ("found not running").
+TEST(BinaryenLane, WorkerThatCannotBeRestartedIsAnError) {
+  REQUIRE_ENGINES();
+  std::string node = test::tempDir("binaryen-no-restart") + "/node";
+  std::filesystem::create_symlink(LaneOptions::defaultNode(), node);
+  LaneOptions o;
+  o.node = node;
+  auto lane = BinaryenLane::start(o);
+  ASSERT_TRUE(lane.ok()) << lane.error().message;
+  std::filesystem::remove(node);
+  pid_t victim = lane.value()->workerPid(0);
+  ASSERT_GT(victim, 0);
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  LaneBatch b = lane.value()->translateToFuzz(seedInputs(0, 3, 100));
+  ASSERT_EQ(b.results.size(), 3u);
+  for (const LaneResult& r : b.results) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, LaneError::Kind::StartFailed);
+    EXPECT_NE(r.error().message.find("cannot start the Binaryen worker"), std::string::npos)
+        << r.error().message;
+  }
+  EXPECT_EQ(b.restarts.size(), 1u);
+  EXPECT_EQ(lane.value()->workerPid(0), -1);
+  LaneBatch again = lane.value()->translateToFuzz(seedInputs(0, 1, 100));
+  ASSERT_FALSE(again.results[0].ok());
+  EXPECT_EQ(again.results[0].error().kind, LaneError::Kind::StartFailed);
+  ASSERT_EQ(again.restarts.size(), 1u);
+  EXPECT_EQ(again.restarts[0].reason, "found not running at the start of a batch");
+  EXPECT_EQ(lane.value()->restartCount(), 2u);
+}
+
 // Optimisation as a metamorphic source, on a few seeds (the CLI test runs
 // more): every pair agrees or is inconclusive.
 TEST(BinaryenMetamorphic, OptimisedVariantsAgree) {

@@ -1,7 +1,8 @@
 // The external engines' worker pools (oracle/external.h): logs of small
-// modules on V8 and Binaryen, a killed worker restarted and reported, a
-// module that never ends timed out and its worker (V8: its run thread)
-// replaced, and clear errors for a missing node or script. The logs of the
+// modules on V8 and Binaryen, a killed worker restarted and reported (or,
+// when it cannot be started again, the batch failed), a module that never
+// ends timed out and its worker (V8: its run thread) replaced, and clear
+// errors for a missing node or script. The logs of the
 // hand-written fixtures against `slabfuzz run` are tests/external/xrun_test.sh.
 #include "oracle/external.h"
 
@@ -9,11 +10,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "text/wat.h"
 #include "tests/support/pinned_engines.h"
+#include "tests/support/temp_dir.h"
 
 namespace slabfuzz {
 namespace {
@@ -137,6 +140,30 @@ TEST_P(Engines, InfiniteLoopTimesOutAndTheWorkerIsReplaced) {
   auto again = engine->run(std::vector<std::vector<uint8_t>>{wat(kLogs)});
   ASSERT_TRUE(again.ok());
   expectLogs(again.value().runs[0]);
+}
+
+// A worker that dies and cannot be started again (its node is gone) fails the
+// batch with an error naming the worker; the attempt still counts.
+TEST_P(Engines, WorkerThatCannotBeRestartedFailsTheBatch) {
+  REQUIRE_ENGINES();
+  std::string node = test::tempDir(std::string("external-no-restart-") + GetParam()) + "/node";
+  std::filesystem::create_symlink(ExternalOptions::defaultNode(), node);
+  ExternalOptions o;
+  o.node = node;
+  auto engine = start(GetParam(), o);
+  ASSERT_TRUE(engine);
+  std::filesystem::remove(node);
+  pid_t victim = engine->workerPid(0);
+  ASSERT_GT(victim, 0);
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  auto batch = engine->run(std::vector<std::vector<uint8_t>>(2, wat(kLogs)));
+  ASSERT_FALSE(batch.ok());
+  EXPECT_EQ(batch.error().kind, ExternalError::Kind::WorkerDead);
+  EXPECT_NE(batch.error().message.find("worker 0 died and could not be restarted"),
+            std::string::npos)
+      << batch.error().message;
+  EXPECT_EQ(engine->restartCount(), 1u);
+  EXPECT_EQ(engine->workerPid(0), -1);
 }
 
 TEST_P(Engines, MissingNodeIsAClearError) {

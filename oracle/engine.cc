@@ -52,27 +52,33 @@ Result<std::vector<std::unique_ptr<Engine>>, std::string> makeEngines(
 }
 
 std::vector<std::string> defaultComparison(uint32_t choice) {
-  // Weights in sixteenths, from what each configuration costs per input and
-  // how often it catches stack maps that miss back-edge liveness (the seed
-  // bug's class; bench/detect-rate): seeded random collections catch nearly
-  // as much as collecting at every safepoint at half the cost, and collecting
-  // after every N allocations is cheaper still. Zeal and small slabs stay for
-  // the bugs that need a collection at one exact safepoint or slab-index
-  // reuse; conservative maps (which no liveness bug changes) and the normal
-  // triggers are the rarest picks.
-  constexpr std::array<std::string_view, 16> kSlab = {
-      "slab-random", "slab-alloc", "slab-random", "slab-zeal",   "slab-random", "slab-alloc",
-      "slab-small",  "slab-random", "slab-alloc", "slab-zeal",   "slab-random", "slab-alloc",
-      "slab-small",  "slab",        "slab-conservative", "slab"};
+  // Weights in 32nds, from what each configuration costs per input and how
+  // often it catches stack maps that miss back-edge liveness (the seed
+  // bug's class; bench/detect-rate): seeded random collections and
+  // collections every few allocations catch nearly what zeal catches at
+  // half its cost, so they take two thirds of the draws. Zeal and small
+  // slabs stay for faults that need a collection at one exact safepoint or
+  // slab-index reuse; the normal triggers and conservative maps (which no
+  // liveness fault changes: they check the maps' typing, at twice zeal's
+  // cost) are the rarest picks.
+  constexpr std::array<std::string_view, 32> kSlab = {
+      "slab-random", "slab-alloc", "slab-random", "slab-zeal",  "slab-alloc", "slab-random",
+      "slab-small",  "slab-alloc", "slab-random", "slab-alloc", "slab",       "slab-random",
+      "slab-zeal",   "slab-alloc", "slab-random", "slab-small", "slab-alloc", "slab-random",
+      "slab-conservative", "slab-alloc", "slab-random", "slab-zeal", "slab-alloc", "slab-random",
+      "slab-small",  "slab-alloc", "slab-random", "slab",       "slab-alloc", "slab-random",
+      "slab-conservative", "slab-alloc"};
   auto named = [choice](std::string_view base) {
-    if (base == "slab-random") return fmt::format("{}:{}", base, ((choice >> 8) & 0xFFFF) + 1);
+    if (base == "slab-random") return fmt::format("{}:{}", base, ((choice >> 8) & 0x7FFF) + 1);
     if (base == "slab-alloc") return fmt::format("{}:{}", base, ((choice >> 24) & 7) + 1);
     return std::string(base);
   };
-  std::vector<std::string> names = {"ref", named(kSlab[choice & 15])};
-  // One input in eight gets a second, different configuration.
-  if (((choice >> 4) & 7) == 0) {
-    std::string second = named(kSlab[(choice >> 27) & 15]);
+  // Bits: 0-4 the configuration, 5-7 and 23 the second one's draw, 8-22
+  // slab-random's seed, 24-26 slab-alloc's N, 27-31 the second one.
+  std::vector<std::string> names = {"ref", named(kSlab[choice & 31])};
+  // One input in sixteen gets a second, different configuration.
+  if (((choice >> 5) & 7) == 0 && ((choice >> 23) & 1) == 0) {
+    std::string second = named(kSlab[(choice >> 27) & 31]);
     if (second.substr(0, second.find(':')) != names[1].substr(0, names[1].find(':')))
       names.push_back(std::move(second));
   }

@@ -68,8 +68,8 @@ Result<std::vector<std::unique_ptr<Engine>>, std::string> makeEngines(
 
 // The fuzz targets' default comparison, chosen by `choice` (input bytes):
 // "ref" first, then one slab configuration drawn with weights (engine.cc),
-// and in one case of eight a second, different one; slab-random's seed and
-// slab-alloc's N (1..8) come from `choice` too. Deterministic: the same
+// and in one case of sixteen a second, different one; slab-random's seed
+// and slab-alloc's N (1..8) come from `choice` too. Deterministic: the same
 // choice gives the same names.
 std::vector<std::string> defaultComparison(uint32_t choice);
 

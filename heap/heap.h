@@ -37,6 +37,12 @@ struct HeapStats {
   uint64_t live_objects = 0;  // objects currently allocated
   uint64_t live_bytes = 0;    // bytes currently allocated
   uint64_t collections = 0;   // completed collections (0 for non-collecting heaps)
+  // Units of work the collector and the verifier did so far: one per
+  // collection or verification, plus one per object or entry each one
+  // traced, freed or checked. The runtime charges fuel for it, so that a
+  // loop that collects at every turn over a large heap ends like any other
+  // long loop. 0 for heaps that never collect.
+  uint64_t gc_work = 0;
 };
 
 // A collecting heap asks the runtime for roots through these.

@@ -784,10 +784,14 @@ void SlabHeap::collect(RootSource& roots) {
     return;
   }
   phase_ = HeapPhase::Sweep;
+  const uint64_t freed_before = slab_stats_.objects_freed;
   sweep();
   rebuildAvailable();
   phase_ = HeapPhase::Mutator;
   stats_.collections++;
+  // Survivors were traced, the freed were swept; every live slab was walked.
+  stats_.gc_work += 1 + stats_.live_objects + slab_stats_.side_entries +
+                    (slab_stats_.objects_freed - freed_before) + slab_stats_.live_slabs;
   allocated_since_gc_ = 0;
   allocations_since_gc_ = 0;
   updateTrigger();

@@ -56,6 +56,8 @@ enum class Hierarchy { Any, Func, Extern };
 bool SlabHeap::verify(RootSource& roots) {
   HeapPhase saved_phase = phase_;
   phase_ = HeapPhase::Verify;
+  // It walks every slab and the reachable graph (HeapStats::gc_work).
+  stats_.gc_work += 1 + stats_.live_objects + slab_stats_.side_entries + slab_stats_.live_slabs;
   bool failed = false;
   auto fail = [&](const char* invariant, uint64_t id, uint32_t idx, uint32_t slot,
                   std::string detail) {

@@ -138,6 +138,23 @@ struct Executor::Impl : RootSource {
   std::vector<Frame> frames;
   int64_t fuel = 0;
   uint64_t fuel_charged = 0;
+  // Collections and verifications cost fuel for the work they did
+  // (HeapStats::gc_work), one unit per kGcWorkPerFuel: a loop that collects
+  // at every turn (zeal, or a host `gc` call) over a large heap must end out
+  // of fuel like any other long loop, not run for minutes. chargeGc()
+  // returns false when the fuel has run out.
+  static constexpr uint64_t kGcWorkPerFuel = 16;
+  uint64_t gc_work_charged = 0;
+  bool chargeGc() {
+    uint64_t work = store.heap->stats().gc_work;
+    uint64_t units = (work - gc_work_charged) / kGcWorkPerFuel;
+    if (units > 0) {
+      gc_work_charged += units * kGcWorkPerFuel;
+      fuel -= static_cast<int64_t>(std::min<uint64_t>(units, INT64_MAX / 2));
+      fuel_charged += units;
+    }
+    return fuel >= 0;
+  }
   uint32_t reentry = 0;
   // Arguments of a host call in progress (for the root enumeration).
   size_t host_args_at = 0;
@@ -340,6 +357,8 @@ Outcome Executor::Impl::callHost(const FuncInst& f, size_t args_at, size_t resul
   host_args_type = kNoCanonType;
   if (store.heap->violation()) return Outcome::violated(*store.heap->violation());
   Outcome o = f.host(exec, args);
+  // The host may have collected (the `gc` import) or verified.
+  if (o.ok() && !chargeGc()) return Outcome::outOfFuel();
   if (o.ok()) {
     size_t nr = store.types.results(f.type).size();
     if (o.results.size() != nr) return Outcome::trapped(TrapKind::HostTrap, "host returned the wrong number of results");
@@ -488,6 +507,7 @@ Outcome Executor::Impl::run(size_t entry_frames) {
       frames.back().pc = kEntryPc;                \
       heap.safepoint(*this);                      \
       if (heap.violation()) goto do_violation;    \
+      if (!chargeGc()) goto do_out_of_fuel;       \
       frames.back().pc = 0;                       \
     }                                             \
     LOAD_FRAME();                                 \

@@ -439,6 +439,47 @@ TEST(OracleRun, SharedCodeIsWhatRuns) {
   EXPECT_EQ(runOurs(input.value(), o).status, LogStatus::Violation);
 }
 
+// A loop that calls the `gc` import at every turn over a heap of a thousand
+// objects: every collection costs fuel for its work (HeapStats::gc_work),
+// so the slab configurations run out of fuel after far fewer turns than the
+// reference heap (which never collects) and do not run for minutes, as
+// such inputs did before collections were charged.
+TEST(OracleRun, CollectionsCostFuel) {
+  auto wasm = assembleWat(R"((module
+    (type $node (struct (field (ref null $node))))
+    (import "fuzzing-support" "log-i32" (func $log (param i32)))
+    (import "fuzzing-support" "gc" (func $gc))
+    (global $list (mut (ref null $node)) (ref.null $node))
+    (func (export "spin") (local $i i32)
+      (loop $build
+        (global.set $list (struct.new $node (global.get $list)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $build (i32.lt_u (local.get $i) (i32.const 1000))))
+      (local.set $i (i32.const 0))
+      (loop $spin
+        (call $log (local.get $i))
+        (call $gc)
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $spin)))))");
+  ASSERT_TRUE(wasm.ok()) << wasm.error().toString();
+  auto input = decodeInput(wasm.value());
+  ASSERT_TRUE(input.ok());
+  auto turns = [&](const char* config) {
+    OurRunOptions o;
+    o.config = parseEngineConfig(config).value();
+    o.limits.fuel = 200'000;
+    ExecutionLog log = runOurs(input.value(), o);
+    EXPECT_EQ(log.status, LogStatus::Inconclusive) << config;
+    size_t n = 0;
+    for (const std::string& l : log.lines) n += l.starts_with("[LoggingExternalInterface");
+    return n;
+  };
+  size_t ref = turns("ref"), slab = turns("slab");
+  EXPECT_GT(ref, 10'000u);
+  EXPECT_LT(slab * 5, ref) << "ref " << ref << " turns, slab " << slab;
+  EXPECT_GT(slab, 0u);
+}
+
 TEST(OracleEngine, SameInputSameLog) {
   for (uint64_t seed = 0; seed < 5; ++seed) {
     auto module = std::make_shared<const Module>(gcgen::generateModule(seedInput(seed, 2000)));

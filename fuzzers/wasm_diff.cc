@@ -8,7 +8,15 @@
 #include <cstdint>
 #include <span>
 
+#include "fuzzers/warm_up.h"
 #include "oracle/fuzz_check.h"
+
+// The oracle's once-per-process state, made before fuzzing starts
+// (fuzzers/warm_up.h): AFL++ stability.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  slabfuzz::warmUpDiffOracle();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace slabfuzz;

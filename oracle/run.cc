@@ -67,17 +67,12 @@ ExecutionLog runOurs(const ModuleInput& input, const OurRunOptions& options) {
   // One validation per comparison (run.h): a module another run validated
   // needs only its types interned here, and only if they come out the same.
   SharedCode* shared = options.shared_code;
-  auto sameIds = [&](const ModuleTypes& t) {
-    return std::equal(t.canonIds().begin(), t.canonIds().end(), shared->canon.begin(),
-                      shared->canon.end());
-  };
-  Result<ModuleTypes> types = makeError(ErrorCode::InvalidOther, 0, "not validated");
-  bool validated_before = false;
-  if (shared && shared->code && shared->module == module) {
-    types = canonicalizeTypes(*module, store.types);
-    validated_before = types.ok() && sameIds(types.value());
-  }
-  if (!validated_before) types = validateModule(*module, store.types);
+  const bool cached = shared && shared->code && shared->module == module;
+  Result<ModuleTypes> types =
+      cached ? canonicalizeTypes(*module, store.types) : validateModule(*module, store.types);
+  const bool validated_before =
+      cached && types.ok() && std::ranges::equal(types.value().canonIds(), shared->canon);
+  if (cached && !validated_before) types = validateModule(*module, store.types);
   if (!types.ok()) {
     return rejected(std::string(categoryName(types.error().category())) + ": " +
                     types.error().toString());
@@ -93,7 +88,6 @@ ExecutionLog runOurs(const ModuleInput& input, const OurRunOptions& options) {
   FuzzingSupport fuzzing(store, [&run](std::string_view line) { run.lines.emplace_back(line); });
   // One compilation for every configuration of a comparison (run.h).
   std::shared_ptr<const CompiledModule> code;
-  std::vector<CanonTypeId> canon(types.value().canonIds().begin(), types.value().canonIds().end());
   if (validated_before && shared->options == options.compile) code = shared->code;
   auto inst = instantiate(exec, module, std::move(types).value(), fuzzing.resolver(),
                           options.compile, code);
@@ -102,7 +96,7 @@ ExecutionLog runOurs(const ModuleInput& input, const OurRunOptions& options) {
     if (made.module == module && made.code && made.code->error.empty()) {
       shared->module = module;
       shared->code = made.code;
-      shared->canon = std::move(canon);
+      shared->canon.assign(made.types.canonIds().begin(), made.types.canonIds().end());
       shared->options = options.compile;
     }
   }

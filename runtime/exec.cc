@@ -198,11 +198,12 @@ struct Executor::Impl : RootSource {
                               [&](uint32_t s) { f(i, static_cast<uint32_t>(fr.fp + s)); });
     }
   }
-  [[noreturn]] void frameCacheBug(size_t got, size_t want) const {
+  // A pop that skipped framesShrunk: `what` got `got` where `want` holds.
+  [[noreturn]] void frameCacheBug(const char* what, size_t got, size_t want) const {
     std::fprintf(stderr,
-                 "slabfuzz: exec: the frame scan's cache holds %zu root slots where a full scan "
-                 "finds %zu (%zu frames, %zu clean): a pop that skipped framesShrunk\n",
-                 got, want, frames.size(), clean_frames);
+                 "slabfuzz: exec: the frame scan's cache has %s %zu where %zu is right (%zu "
+                 "frames, %zu clean): a pop that skipped framesShrunk\n",
+                 what, got, want, frames.size(), clean_frames);
     std::abort();
   }
   void visitSlot(RootVisitor& visitor, uint32_t at) {
@@ -217,7 +218,7 @@ struct Executor::Impl : RootSource {
   void forEachRoot(RootVisitor& visitor) override {
     const size_t top = frames.size();
     const size_t below_top = top ? top - 1 : 0;
-    if (clean_frames > below_top) frameCacheBug(clean_frames, below_top);
+    if (clean_frames > below_top) frameCacheBug("clean frames", clean_frames, below_top);
     top_slots.clear();
     scanFrames(clean_frames, top, [&](size_t frame, uint32_t at) {
       if (frame == below_top) {
@@ -235,7 +236,7 @@ struct Executor::Impl : RootSource {
       if (full.size() != clean_slots.size() + top_slots.size() ||
           !std::equal(clean_slots.begin(), clean_slots.end(), full.begin()) ||
           !std::equal(top_slots.begin(), top_slots.end(), full.begin() + static_cast<ptrdiff_t>(clean_slots.size())))
-        frameCacheBug(clean_slots.size() + top_slots.size(), full.size());
+        frameCacheBug("root slots", clean_slots.size() + top_slots.size(), full.size());
     }
     for (uint32_t at : clean_slots) visitSlot(visitor, at);
     for (uint32_t at : top_slots) visitSlot(visitor, at);

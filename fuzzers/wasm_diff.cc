@@ -8,20 +8,22 @@
 #include <cstdint>
 #include <span>
 
+#include "fuzzers/targets.h"
 #include "fuzzers/warm_up.h"
-#include "oracle/fuzz_check.h"
 
-// The oracle's once-per-process state, made before fuzzing starts
-// (fuzzers/warm_up.h): AFL++ stability.
+// The fault under test, if any (SLABFUZZ_FAULT), then the oracle's
+// once-per-process state, made before fuzzing starts (fuzzers/warm_up.h):
+// AFL++ stability.
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  slabfuzz::selectTargetFaultOrDie();
   slabfuzz::warmUpDiffOracle();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace slabfuzz;
-  auto input = decodeInput(std::span<const uint8_t>(data, size));
-  if (!input.ok()) return 0;
-  fuzzCheck(input.value(), choiceFromBytes(data, size), FuzzCheckOptions{});
+  auto run = wasmDiffRun(std::span<const uint8_t>(data, size));
+  if (!run) return 0;
+  fuzzCheck(run->input, run->choice, run->options);
   return 0;
 }

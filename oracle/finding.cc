@@ -63,6 +63,19 @@ std::string Signature::toString() const {
   return fmt::format("{} at {} [{}]", kindText(), site.empty() ? "?" : site, phase);
 }
 
+std::string Signature::siteInstruction() const {
+  size_t ir = site.find(", IR ");
+  if (ir == std::string::npos) return "";
+  size_t space = site.find(' ', ir + 5);
+  return space == std::string::npos ? "" : site.substr(space + 1);
+}
+
+std::string Signature::bucket() const {
+  std::string op = siteInstruction();
+  return op.empty() ? fmt::format("{} [{}]", kindText(), phase)
+                    : fmt::format("{} at {} [{}]", kindText(), op, phase);
+}
+
 Signature signatureOf(const HeapViolation& violation) {
   Signature s;
   s.kind = findingKindOf(violation.kind);

@@ -39,8 +39,18 @@ struct Signature {
 
   // "slab-id:stale-generation" or "heap-verify:live + free == capacity".
   std::string kindText() const;
-  // "<kind> at <site> [<phase>]": one line, the grouping key of a finding.
+  // "<kind> at <site> [<phase>]": one line that names where a finding was
+  // seen.
   std::string toString() const;
+  // The grouping key of a finding: the kind, the instruction of the site
+  // without its position ("struct.get"), and the phase:
+  // "slab-id:stale-generation at struct.get [mutator]". Stable under
+  // reduction and across modules, so triage groups one bug once and
+  // reduction keeps what makes it that bug (not just "still fails").
+  std::string bucket() const;
+  // The instruction a heap site names ("struct.get" of "func $f (3), IR 17
+  // struct.get"), or empty.
+  std::string siteInstruction() const;
 };
 
 Signature signatureOf(const HeapViolation& violation);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "heap/faults.h"
 #include "oracle/engine.h"
 
 namespace slabfuzz {
@@ -30,6 +31,12 @@ void printCounts() {
                static_cast<unsigned long long>(c.runs), static_cast<unsigned long long>(c.agree),
                static_cast<unsigned long long>(c.inconclusive),
                static_cast<unsigned long long>(c.rejected));
+  if (Fault f = activeFault(); f != Fault::None) {
+    std::fprintf(stderr, "slabfuzz fault %s: reached %llu, triggered %llu\n",
+                 std::string(faultName(f)).c_str(),
+                 static_cast<unsigned long long>(faultReached(f)),
+                 static_cast<unsigned long long>(faultTriggered(f)));
+  }
 }
 
 [[noreturn]] void reportFinding(const Verdict& verdict, const std::vector<ExecutionLog>& logs) {
@@ -37,6 +44,7 @@ void printCounts() {
   report += "  engines:";
   for (const ExecutionLog& l : logs) report += fmt::format(" {} ({})", l.engine, logStatusName(l.status));
   report += '\n';
+  if (Fault f = activeFault(); f != Fault::None) report += fmt::format("  fault: {}\n", faultName(f));
   const ExecutionLog* a = nullptr;
   const ExecutionLog* b = nullptr;
   for (const ExecutionLog& l : logs) {
@@ -60,10 +68,10 @@ uint32_t choiceFromBytes(const uint8_t* data, size_t size) {
   return h;
 }
 
-Verdict fuzzCheck(const ModuleInput& input, uint32_t choice, const FuzzCheckOptions& options) {
-  static const bool registered = std::atexit(printCounts) == 0;
-  (void)registered;
-  std::vector<ExecutionLog> logs;
+FuzzJudgement fuzzJudge(const ModuleInput& input, uint32_t choice,
+                        const FuzzCheckOptions& options) {
+  FuzzJudgement out;
+  std::vector<ExecutionLog>& logs = out.logs;
   SharedCode code;
   for (const std::string& name : defaultComparison(choice)) {
     OurRunOptions o;
@@ -77,23 +85,28 @@ Verdict fuzzCheck(const ModuleInput& input, uint32_t choice, const FuzzCheckOpti
     // module the rest would too, and fuzzed bytes are refused often.
     if (logs.front().status == ExecutionLog::Status::Rejected) break;
   }
-  Verdict v = judge(logs);
+  out.verdict = judge(logs);
+  if (out.verdict.kind == Verdict::Kind::Rejected && options.rejection_is_finding) {
+    Verdict& f = out.verdict;
+    f.kind = Verdict::Kind::Finding;
+    f.signature.kind = FindingKind::GenInvalid;
+    f.signature.site = "module";
+  }
+  return out;
+}
+
+Verdict fuzzCheck(const ModuleInput& input, uint32_t choice, const FuzzCheckOptions& options) {
+  static const bool registered = std::atexit(printCounts) == 0;
+  (void)registered;
+  FuzzJudgement j = fuzzJudge(input, choice, options);
+  const Verdict& v = j.verdict;
   Counts& c = counts();
   ++c.runs;
   switch (v.kind) {
     case Verdict::Kind::Agree: ++c.agree; break;
     case Verdict::Kind::Inconclusive: ++c.inconclusive; break;
-    case Verdict::Kind::Rejected:
-      if (options.rejection_is_finding) {
-        Verdict f = v;
-        f.kind = Verdict::Kind::Finding;
-        f.signature.kind = FindingKind::GenInvalid;
-        f.signature.site = "module";
-        reportFinding(f, logs);
-      }
-      ++c.rejected;
-      break;
-    case Verdict::Kind::Finding: reportFinding(v, logs);
+    case Verdict::Kind::Rejected: ++c.rejected; break;
+    case Verdict::Kind::Finding: reportFinding(v, j.logs);
   }
   return v;
 }

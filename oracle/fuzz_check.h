@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "oracle/compare.h"
 #include "oracle/run.h"
@@ -23,6 +24,19 @@ struct FuzzCheckOptions {
   bool rejection_is_finding = false;
   OracleLimits limits;
 };
+
+// The verdict of defaultComparison(choice) on an input and every log it
+// was judged on.
+struct FuzzJudgement {
+  Verdict verdict;
+  std::vector<ExecutionLog> logs;
+};
+
+// Runs defaultComparison(choice) (engine.h) on `input` and returns what it
+// found, findings included (a rejection is one with
+// rejection_is_finding): what triage and the detection loop use to replay
+// a fuzz target's input without stopping.
+FuzzJudgement fuzzJudge(const ModuleInput& input, uint32_t choice, const FuzzCheckOptions& options);
 
 // Runs defaultComparison(choice) (engine.h) on `input` and returns the
 // verdict (agree, inconclusive or rejected); aborts on a finding.

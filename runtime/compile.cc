@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "heap/faults.h"
 #include "runtime/liveness.h"
 
 namespace slabfuzz {
@@ -500,7 +501,20 @@ void FunctionCompiler::buildStackMaps() {
   li.tracked = tracked;
   li.safepoints = sp_pcs;
   li.ignore_back_edges = options_.liveness_ignores_back_edges;
+  // Fault zoo (heap/faults.def): the seed bug's class. Triggered when the
+  // broken maps differ from the correct ones (a loop's back edge carries a
+  // reference).
+  const bool broken_loops = SLABFUZZ_FAULT(LoopBackEdgeLiveness);
+  if (broken_loops) li.ignore_back_edges = true;
   const LiveSets live = computeLiveness(li);
+  if (broken_loops) {
+    LivenessInput correct = li;
+    correct.ignore_back_edges = options_.liveness_ignores_back_edges;
+    LiveSets good = computeLiveness(correct);
+    if (good.across != live.across || good.entry != live.entry) {
+      SLABFUZZ_FAULT_TRIGGERED(LoopBackEdgeLiveness);
+    }
+  }
 
   // The pending records give way to the maps in the budget.
   *budget_ += pending_charge_;

@@ -26,5 +26,8 @@ void addDiffCommand(CLI::App& app, int* exit_code);
 // Registers `xrun` (external reference engines: V8, Binaryen); exit codes
 // 0-2 as above, 3 when a run was inconclusive.
 void addXrunCommand(CLI::App& app, int* exit_code);
+// Registers `faults` (the fault zoo: names, what each models, and the
+// canaries of a run); exit codes 0-2 as above.
+void addFaultsCommand(CLI::App& app, int* exit_code);
 
 }  // namespace slabfuzz::cli

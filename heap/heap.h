@@ -82,6 +82,18 @@ class Heap {
   // interpreter sign-extends for the _s forms. Indices are in bounds.
   virtual Value structGet(Ref obj, uint32_t field) const = 0;
   virtual void structSet(Ref obj, uint32_t field, Value v) = 0;
+  // The same through the instruction's static type (a supertype of the
+  // object's): equal to the above in a correct heap, where a subtype keeps
+  // its supertypes' fields where they are. Only the fault zoo's
+  // subtype-layout-moves-field tells them apart.
+  virtual Value structGetThrough(Ref obj, CanonTypeId static_type, uint32_t field) {
+    (void)static_type;
+    return structGet(obj, field);
+  }
+  virtual void structSetThrough(Ref obj, CanonTypeId static_type, uint32_t field, Value v) {
+    (void)static_type;
+    structSet(obj, field, v);
+  }
   virtual uint32_t arrayLength(Ref obj) const = 0;
   virtual Value arrayGet(Ref obj, uint32_t index) const = 0;
   virtual void arraySet(Ref obj, uint32_t index, Value v) = 0;

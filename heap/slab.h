@@ -29,6 +29,7 @@
 #include <span>
 #include <type_traits>
 
+#include "heap/faults.h"
 #include "heap/heap_id.h"
 
 #if defined(__has_feature)
@@ -106,6 +107,10 @@ class Slab {
   uint32_t retired() const { return retired_; }
   uint32_t fresh() const { return capacity_ - fresh_next_; }
   uint32_t freeListSize() const { return free_top_; }
+  // Frees since the slab was made or renewed. Invariant ("generations count
+  // frees"): every free bumps one slot's generation by one, or retires it,
+  // so frees == sum of generations over used slots + retired.
+  uint64_t frees() const { return frees_; }
   // Whether alloc() can hand out a slot.
   bool full() const { return free_top_ == 0 && fresh_next_ == capacity_; }
 
@@ -184,6 +189,7 @@ class Slab {
     uint16_t& s = state_.get()[slot];
     uint32_t gen = s & kGenerationMask;
     --live_;
+    ++frees_;
     if (gen == slabid::kMaxGeneration) {
       // A wrap would let an id from 8192 reuses ago match again.
       s = static_cast<uint16_t>(kRetiredBit | gen);
@@ -191,7 +197,19 @@ class Slab {
       return false;
     }
     s = static_cast<uint16_t>(gen + 1);
+    // Fault zoo: the slot keeps its generation, so an id of the dead object
+    // would resolve to the next one.
+    if (SLABFUZZ_FAULT(GenerationNotBumped)) {
+      SLABFUZZ_FAULT_TRIGGERED(GenerationNotBumped);
+      s = static_cast<uint16_t>(gen);
+    }
     free_.get()[free_top_++] = slot;
+    // Fault zoo: the last slot handed out goes on the free list twice, so
+    // two later allocations get it.
+    if (slot + 1 == fresh_next_ && free_top_ < capacity_ && SLABFUZZ_FAULT(FreeListDoublePush)) {
+      SLABFUZZ_FAULT_TRIGGERED(FreeListDoublePush);
+      free_.get()[free_top_++] = slot;
+    }
     return true;
   }
 
@@ -222,6 +240,7 @@ class Slab {
     fresh_next_ = 0;
     live_ = 0;
     retired_ = 0;
+    frees_ = 0;
   }
   bool zeroed() const { return zeroed_; }
 
@@ -265,6 +284,7 @@ class Slab {
   uint32_t fresh_next_ = 0;  // slots [fresh_next_, capacity_) were never handed out
   uint32_t live_ = 0;
   uint32_t retired_ = 0;
+  uint64_t frees_ = 0;
 };
 
 }  // namespace slabfuzz

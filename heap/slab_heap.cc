@@ -230,6 +230,17 @@ bool SlabHeap::encodeRef(uint64_t bits, uint64_t& word) {
   return true;
 }
 
+uint64_t SlabHeap::storedRef(uint64_t bits) {
+  if (needsSideEntry(bits) && SLABFUZZ_FAULT(RefWriteSkipsSideTable)) {
+    // Fault zoo: the store skips the side table and writes the reference
+    // as it is; its tag then reads as a side-table id that is not one.
+    SLABFUZZ_FAULT_TRIGGERED(RefWriteSkipsSideTable);
+    quiescent_ = false;
+    return bits;
+  }
+  return encodeRefOrThrow(bits);
+}
+
 uint64_t SlabHeap::encodeRefOrThrow(uint64_t bits) {
   uint64_t word;
   // A store cannot trap (Heap's interface): running out of slab indices for
@@ -354,17 +365,36 @@ const SlabHeap::StructLayout* SlabHeap::computeLayout(CanonTypeId type) {
   l.first = static_cast<uint32_t>(masks_.size());
   l.ref_first = static_cast<uint32_t>(ref_fields_.size());
   l.bytes = kHeaderBytes;
-  uint32_t i = 0;
-  for (const FieldType& f : types_.fields(type)) {
+  std::span<const FieldType> fields = types_.fields(type);
+  // Fault zoo: each type packs its own reference fields first, as if no
+  // subtype had to keep its supertype's fields where they are (wasmtime
+  // #10459); a subtype that adds a reference moves the fields before it.
+  const bool packed = SLABFUZZ_FAULT(SubtypeLayoutMovesField);
+  uint32_t num_refs = 0;
+  for (const FieldType& f : fields) num_refs += f.type.isRef();
+  uint32_t i = 0, next_ref = 1, next_other = 1 + num_refs;
+  for (const FieldType& f : fields) {
     uint32_t size = storageBytes(f.type);
+    uint32_t word = !packed ? 1 + i : f.type.isRef() ? next_ref++ : next_other++;
+    if (packed) field_words_.push_back(word);
     if (f.type.isRef()) {
       masks_.push_back(0);  // 0: a reference, stored through encodeRef
-      ref_fields_.push_back(i);
+      ref_fields_.push_back(word - 1);
     } else {
       masks_.push_back(maskFor(size));
     }
     l.bytes += size;
     ++i;
+  }
+  if (packed) {
+    // A subtype whose fields moved from where its supertype keeps them.
+    CanonTypeId super = types_.supertype(type);
+    if (super != kNoCanonType && types_.kind(super) == CompositeKind::Struct) {
+      std::span<const FieldType> sf = types_.fields(super);
+      uint32_t super_refs = 0;
+      for (const FieldType& f : sf) super_refs += f.type.isRef();
+      if (super_refs != num_refs) SLABFUZZ_FAULT_TRIGGERED(SubtypeLayoutMovesField);
+    }
   }
   l.count = i;
   l.ref_count = static_cast<uint32_t>(ref_fields_.size()) - l.ref_first;
@@ -399,9 +429,10 @@ Result<Ref, TrapKind> SlabHeap::newStruct(CanonTypeId type, std::span<const Valu
   for (uint32_t i = 0; i < count; ++i) {
     uint64_t m = masks_[first + i];
     uint64_t bits = fields[i].bits();
+    uint64_t& word = o[wordOf(*l, i)];
     if (m != 0) {
-      o[1 + i] = bits & m;
-    } else if (!encodeRef(bits, o[1 + i])) {
+      word = bits & m;
+    } else if (!encodeRef(bits, word)) {
       // No side entry could be made: give the slot back, trap.
       Slab<uint64_t>& s = slabs_[slabid::slabOf(id)].slab;
       s.free(slabid::slotOf(id));
@@ -422,8 +453,18 @@ Result<Ref, TrapKind> SlabHeap::allocArray(CanonTypeId type, uint32_t length, ui
   uint32_t elem = storageBytes(et);
   // Refused before anything is allocated (WAMR 4942's class: a length
   // whose byte size overflows): a request for terabytes never allocates.
-  if (length > limits_.max_array_length) return TrapKind::ArrayTooLarge;
   uint64_t payload = uint64_t{length} * elem;  // < 2^35: no overflow
+  if (SLABFUZZ_FAULT(ArrayNewLengthOverflow)) {
+    // Fault zoo: the size is computed in 32 bits and the length is checked
+    // only through it, so a huge length wraps to a small slot (whose header
+    // still records the huge length).
+    uint32_t wrapped = length * elem;
+    if (wrapped != payload) SLABFUZZ_FAULT_TRIGGERED(ArrayNewLengthOverflow);
+    payload = wrapped;
+    if (payload / (elem ? elem : 1) > limits_.max_array_length) return TrapKind::ArrayTooLarge;
+  } else if (length > limits_.max_array_length) {
+    return TrapKind::ArrayTooLarge;
+  }
   uint64_t bytes = kHeaderBytes + payload;
   if (!fits(bytes)) return TrapKind::HeapExhausted;
   uint64_t words64 = 1 + (payload + 7) / 8;
@@ -500,20 +541,47 @@ CanonTypeId SlabHeap::typeOf(Ref obj) const {
 Value SlabHeap::structGet(Ref obj, uint32_t field) const {
   const uint64_t* o = structAt(obj, field, "structGet");
   if (!o) return Value();
-  uint64_t m = masks_[layouts_[typeBits(o[0])].first + field];
-  uint64_t w = o[1 + field];
+  const StructLayout& l = layouts_[typeBits(o[0])];
+  uint64_t m = masks_[l.first + field];
+  uint64_t w = o[wordOf(l, field)];
   return m != 0 ? Value::fromBits(w) : decodeRef(w, "structGet");
+}
+
+Value SlabHeap::structGetThrough(Ref obj, CanonTypeId static_type, uint32_t field) {
+  if (!faultActive(Fault::SubtypeLayoutMovesField)) return structGet(obj, field);
+  const uint64_t* o = structAt(obj, field, "structGet");
+  const StructLayout* sl = structLayout(static_type);
+  if (!o || !sl || field >= sl->count) return Value();
+  // Fault zoo: the compiled code's offset, from its static type's layout.
+  const StructLayout& dl = layouts_[typeBits(o[0])];
+  if (wordOf(*sl, field) != wordOf(dl, field)) SLABFUZZ_FAULT_TRIGGERED(SubtypeLayoutMovesField);
+  uint64_t m = masks_[sl->first + field];
+  uint64_t w = o[wordOf(*sl, field)];
+  return m != 0 ? Value::fromBits(w & m) : decodeRef(w, "structGet");
+}
+
+void SlabHeap::structSetThrough(Ref obj, CanonTypeId static_type, uint32_t field, Value v) {
+  if (!faultActive(Fault::SubtypeLayoutMovesField)) return structSet(obj, field, v);
+  uint64_t* o = const_cast<uint64_t*>(structAt(obj, field, "structSet"));
+  const StructLayout* sl = structLayout(static_type);
+  if (!o || !sl || field >= sl->count) return;
+  const StructLayout& dl = layouts_[typeBits(o[0])];
+  if (wordOf(*sl, field) != wordOf(dl, field)) SLABFUZZ_FAULT_TRIGGERED(SubtypeLayoutMovesField);
+  uint64_t m = masks_[sl->first + field];
+  quiescent_ = false;
+  o[wordOf(*sl, field)] = m != 0 ? v.bits() & m : storedRef(v.bits());
 }
 
 void SlabHeap::structSet(Ref obj, uint32_t field, Value v) {
   uint64_t* o = const_cast<uint64_t*>(structAt(obj, field, "structSet"));
   if (!o) return;
-  uint64_t m = masks_[layouts_[typeBits(o[0])].first + field];
+  const StructLayout& l = layouts_[typeBits(o[0])];
+  uint64_t m = masks_[l.first + field];
   if (m != 0) {
-    o[1 + field] = v.bits() & m;
+    o[wordOf(l, field)] = v.bits() & m;
   } else {
     quiescent_ = false;
-    o[1 + field] = encodeRefOrThrow(v.bits());
+    o[wordOf(l, field)] = storedRef(v.bits());
   }
 }
 
@@ -545,7 +613,7 @@ void SlabHeap::arraySet(Ref obj, uint32_t index, Value v) {
     return;
   }
   if (h & kRefElems) {
-    o[1 + index] = encodeRefOrThrow(v.bits());
+    o[1 + index] = storedRef(v.bits());
     return;
   }
   uint32_t elem = 1u << ((h >> kElemShift) & 3);
@@ -700,7 +768,10 @@ void SlabHeap::sweep() {
         // Forget the interned entry (only if it is this one).
         Ref r = Ref::fromBits(o[1]);
         uint64_t id = slabid::pack(tag_, idx, s.identity(), slot, s.generation(slot));
-        if (e.kind == SlabKind::FuncTable) {
+        if (SLABFUZZ_FAULT(SideTableSlabReleased)) {
+          // Fault zoo: the index keeps naming the dead entry.
+          SLABFUZZ_FAULT_TRIGGERED(SideTableSlabReleased);
+        } else if (e.kind == SlabKind::FuncTable) {
           if (r.funcAddr() < func_entries_.size() && func_entries_[r.funcAddr()] == id)
             func_entries_[r.funcAddr()] = 0;
         } else {

@@ -118,6 +118,8 @@ class SlabHeap final : public Heap {
   CanonTypeId typeOf(Ref obj) const override;
   Value structGet(Ref obj, uint32_t field) const override;
   void structSet(Ref obj, uint32_t field, Value v) override;
+  Value structGetThrough(Ref obj, CanonTypeId static_type, uint32_t field) override;
+  void structSetThrough(Ref obj, CanonTypeId static_type, uint32_t field, Value v) override;
   uint32_t arrayLength(Ref obj) const override;
   Value arrayGet(Ref obj, uint32_t index) const override;
   void arraySet(Ref obj, uint32_t index, Value v) override;
@@ -272,6 +274,9 @@ class SlabHeap final : public Heap {
   // entry can be made.
   bool encodeRef(uint64_t bits, uint64_t& word);
   uint64_t encodeRefOrThrow(uint64_t bits);
+  // The word a struct.set or array.set of a reference stores (encodeRef's,
+  // unless the fault zoo's ref-write-skips-side-table is active).
+  uint64_t storedRef(uint64_t bits);
   Value decodeRef(uint64_t word, const char* op) const {
     uint64_t tag = word & 7;
     if (tag != 2 && tag != 4) [[likely]]
@@ -340,7 +345,15 @@ class SlabHeap final : public Heap {
 
   std::vector<StructLayout> layouts_;  // by CanonTypeId
   std::vector<uint64_t> masks_;        // per struct field: value mask, 0 for a reference
-  std::vector<uint32_t> ref_fields_;   // per struct type: its reference fields
+  std::vector<uint32_t> ref_fields_;   // per struct type: the words of its reference fields
+  // Fault zoo only (subtype-layout-moves-field): per struct field, its word
+  // in the object (declared order otherwise: field i is word 1 + i).
+  std::vector<uint32_t> field_words_;
+  // Where field `field` of a struct laid out as `l` lives (1 + field unless
+  // the fault zoo packs fields).
+  uint32_t wordOf(const StructLayout& l, uint32_t field) const {
+    return faultActive(Fault::SubtypeLayoutMovesField) ? field_words_[l.first + field] : 1 + field;
+  }
 
   // Side-table interning: the entry of each function / host payload, so a
   // value stored a million times costs one entry. Cleared by the sweep.

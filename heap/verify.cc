@@ -18,6 +18,9 @@
 //     "free list holds only poisoned slots" every byte == kPoisonByte
 //     "live + free == capacity"             live + freeList + fresh + retired
 //                                           == capacity, live == allocated slots
+//     "generations count frees"             sum of used slots' generations +
+//                                           retired == frees (every free bumps
+//                                           a generation or retires the slot)
 //   whole heap
 //     "sum(slab live) == live objects"      == stats().live_objects
 //     "side entries == interned entries"    side slab live == side stats ==
@@ -87,6 +90,7 @@ bool SlabHeap::verify(RootSource& roots) {
     const Slab<uint64_t>& s = e.slab;
     if (!s.isLive()) continue;
     uint32_t allocated = 0, retired = 0;
+    uint64_t generations = 0;
     // Slots past used() were never handed out: their states must be zero,
     // checked in one sweep rather than slot by slot.
     if (!s.freshStatesClear()) {
@@ -97,6 +101,7 @@ bool SlabHeap::verify(RootSource& roots) {
       break;
     }
     for (uint32_t slot = 0; slot < s.used() && !failed; ++slot) {
+      generations += s.generation(slot);
       if (s.isRetired(slot)) ++retired;
       if (!s.isAllocated(slot)) continue;
       ++allocated;
@@ -157,6 +162,14 @@ bool SlabHeap::verify(RootSource& roots) {
                "(counted {}) != capacity {}",
                allocated, s.live(), s.freeListSize(), s.fresh(), retired, s.retired(),
                s.capacity()));
+      break;
+    }
+    if (generations + retired != s.frees()) {
+      fail("generations count frees", 0, idx, 0,
+           fmt::format("{} frees, but the generations of the slab's slots add up to {} and {} "
+                       "slots are retired: a slot was reused without a new generation, so a "
+                       "stale id would resolve to its next object",
+                       s.frees(), generations, retired));
       break;
     }
     (e.kind == SlabKind::Object ? object_live : side_live) += allocated;
@@ -344,7 +357,8 @@ bool SlabHeap::verify(RootSource& roots) {
         break;
       }
       for (uint32_t i = 0; i < fields.size() && !failed; ++i)
-        if (fields[i].type.isRef()) checkRefWord(id, o[1 + i], fields[i].type, "a struct field");
+        if (fields[i].type.isRef())
+          checkRefWord(id, o[wordOf(layouts_[t], i)], fields[i].type, "a struct field");
     }
   }
 

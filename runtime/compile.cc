@@ -151,6 +151,9 @@ class FunctionCompiler {
     bool ref = false;
     uint32_t local = 0;  // Kind::Local
     uint64_t k = 0;      // Kind::Const
+    // Fault zoo only: the fault that leaves this reference out of the stack
+    // maps (Fault::None in a correct compiler).
+    Fault unrooted = Fault::None;
   };
   struct Ctrl {
     Opcode op = Opcode::Nop;  // Nop: the function body
@@ -176,6 +179,14 @@ class FunctionCompiler {
 
   void push(Entry e) {
     if (e.kind != Kind::Slot) first_lazy_ = std::min(first_lazy_, sp());
+    if constexpr (kFaultsBuilt) {
+      // Fault zoo (stale-ref-mark): the mark a reference leaves on its
+      // operand position, never cleared by a later number there.
+      if (e.ref) {
+        if (ever_ref_.size() <= sp()) ever_ref_.resize(sp() + 1, false);
+        ever_ref_[sp()] = true;
+      }
+    }
     stack_.push_back(e);
     max_height_ = std::max(max_height_, sp());
   }
@@ -235,9 +246,31 @@ class FunctionCompiler {
     size_t base = map_words_.size();
     map_words_.resize(base + words, 0);
     for (uint32_t i = 0; i < typed_height; ++i) {
-      if (stack_[i].ref) map_words_[base + i / 64] |= uint64_t{1} << (i % 64);
+      bool ref = stack_[i].ref;
+      if constexpr (kFaultsBuilt) ref = faultyStackMapBit(at, i);
+      if (ref) map_words_[base + i / 64] |= uint64_t{1} << (i % 64);
     }
     safepoints_.push_back({at, static_cast<uint32_t>(base), height, typed_height});
+  }
+  // What the fault zoo's stack-map faults make of position `pos`'s bit at
+  // the safepoint at IR `at` (the correct bit is stack_[pos].ref).
+  bool faultyStackMapBit(uint32_t at, uint32_t pos) {
+    const Entry& e = stack_[pos];
+    if (e.ref && e.unrooted != Fault::None) {
+      // redefined-local-at-call drops the old value at calls only.
+      if (e.unrooted != Fault::RedefinedLocalAtCall || isCallOp(out_.code[at].op)) {
+        faults::noteTriggered(e.unrooted);
+        return false;
+      }
+    }
+    if (!e.ref && pos < ever_ref_.size() && ever_ref_[pos] && SLABFUZZ_FAULT(StaleRefMark)) {
+      SLABFUZZ_FAULT_TRIGGERED(StaleRefMark);
+      return true;
+    }
+    return e.ref;
+  }
+  static bool isCallOp(IrOp op) {
+    return op == IrOp::Call || op == IrOp::CallIndirect || op == IrOp::CallRef;
   }
   void buildStackMaps();
   [[noreturn]] void mapBug(const char* what, uint32_t pc, uint32_t slot) const;
@@ -283,7 +316,20 @@ class FunctionCompiler {
     uint32_t n = arity(c);
     for (uint32_t i = 0; i < n; ++i) {
       uint32_t src = canon(top - n + i), dst = canon(c.height + i);
-      if (src != dst) emit(IrOp::Copy, dst, src);
+      if (src == dst) continue;
+      // Fault zoo (br-on-non-null-clobber): the label's slot gets the value
+      // beneath the carried reference (or zero), not the reference.
+      if (clobber_carried_ref_ && i == n - 1) {
+        SLABFUZZ_FAULT_TRIGGERED(BrOnNonNullClobber);
+        uint32_t from = top - n + i;
+        if (from > 0) {
+          emit(IrOp::Copy, dst, canon(from - 1));
+        } else {
+          emitConst(dst, 0);
+        }
+        continue;
+      }
+      emit(IrOp::Copy, dst, src);
     }
     if (c.op == Opcode::Loop) {
       emit(IrOp::Jump, 0, 0, c.loop_pc);
@@ -367,6 +413,14 @@ class FunctionCompiler {
     pushSlot(true);
   }
   CanonTypeId canonType(uint32_t index) const { return types_.canon(index); }
+  // Fault zoo builds: the static type of the struct access at IR `at`.
+  void noteStructAccess(uint32_t at, uint32_t type_index) {
+    if constexpr (kFaultsBuilt) {
+      auto& types = out_.struct_access_types;
+      if (types.size() <= at) types.resize(size_t{at} + 1, kNoCanonType);
+      types[at] = canonType(type_index);
+    }
+  }
   uint32_t canonHeapBits(uint32_t bits) const {
     return types_.toCanon(HeapType::fromBits(bits)).bits();
   }
@@ -383,6 +437,8 @@ class FunctionCompiler {
   uint32_t num_locals_ = 0;
   std::vector<bool> local_ref_;
   std::vector<Entry> stack_;
+  std::vector<bool> ever_ref_;  // fault zoo: positions that ever held a reference
+  bool clobber_carried_ref_ = false;  // fault zoo: br-on-non-null-clobber at work
   std::vector<Ctrl> ctrl_;
   uint32_t max_height_ = 0;
   uint32_t first_lazy_ = 0;  // no entry below this index is lazy
@@ -615,6 +671,10 @@ void FunctionCompiler::localSet(uint32_t local, bool tee) {
     if (stack_[i].kind == Kind::Local && stack_[i].local == local) {
       others = true;
       materialize(i);
+      // Fault zoo: the old value's copy is not declared to the stack maps.
+      if (stack_[i].ref && SLABFUZZ_FAULT(RedefinedLocalAtCall)) {
+        stack_[i].unrooted = Fault::RedefinedLocalAtCall;
+      }
     }
   }
   if (top.kind == Kind::Const) {
@@ -827,7 +887,9 @@ void FunctionCompiler::compileInstr(const Instr& in) {
     case Opcode::BrOnNonNull: {
       materializeAll();
       uint32_t slot = canon(sp() - 1);
+      clobber_carried_ref_ = SLABFUZZ_FAULT(BrOnNonNullClobber);
       emitCondBranch(IrOp::BrOnNonNull, IrOp::BrOnNull, slot, in.a, sp());
+      clobber_carried_ref_ = false;
       pop();
       return;
     }
@@ -885,6 +947,10 @@ void FunctionCompiler::compileInstr(const Instr& in) {
       uint32_t v2s = operand(v2, v2pos);
       materialize(v1pos);
       emit(IrOp::Select, canon(v1pos), v2s, cs);
+      // Fault zoo: the selected reference is not declared to the stack maps.
+      if (stack_[v1pos].ref && SLABFUZZ_FAULT(SelectResultUnrooted)) {
+        stack_[v1pos].unrooted = Fault::SelectResultUnrooted;
+      }
       return;
     }
     case Opcode::LocalGet: push({Kind::Local, local_ref_[in.a], in.a, 0}); return;
@@ -1028,7 +1094,7 @@ void FunctionCompiler::compileInstr(const Instr& in) {
       if (in.op == Opcode::StructGetS) sext = ft.kind() == ValKind::I8 ? 8 : 16;
       uint32_t pos = sp() - 1;
       Entry obj = pop();
-      emit(IrOp::StructGet, canon(pos), operand(obj, pos), in.b, sext);
+      noteStructAccess(emit(IrOp::StructGet, canon(pos), operand(obj, pos), in.b, sext), in.a);
       pushSlot(ft.isRef());
       return;
     }
@@ -1037,14 +1103,19 @@ void FunctionCompiler::compileInstr(const Instr& in) {
       Entry v = pop();
       Entry obj = pop();
       uint32_t vs = operand(v, vpos), os = operand(obj, opos);
-      emit(IrOp::StructSet, os, vs, in.b);
+      noteStructAccess(emit(IrOp::StructSet, os, vs, in.b), in.a);
       return;
     }
     case Opcode::ArrayNew: allocate(IrOp::ArrayNew, 2, canonType(in.a)); return;
     case Opcode::ArrayNewDefault: allocate(IrOp::ArrayNewDefault, 1, canonType(in.a)); return;
     case Opcode::ArrayNewFixed: allocate(IrOp::ArrayNewFixed, in.b, canonType(in.a), in.b); return;
-    case Opcode::ArrayNewData: allocate(IrOp::ArrayNewData, 2, canonType(in.a), in.b); return;
-    case Opcode::ArrayNewElem: allocate(IrOp::ArrayNewElem, 2, canonType(in.a), in.b); return;
+    case Opcode::ArrayNewData:
+    case Opcode::ArrayNewElem:
+      allocate(in.op == Opcode::ArrayNewData ? IrOp::ArrayNewData : IrOp::ArrayNewElem, 2,
+               canonType(in.a), in.b);
+      // Fault zoo: the new array is not declared to the stack maps.
+      if (SLABFUZZ_FAULT(ArrayNewSegmentUnrooted)) stack_.back().unrooted = Fault::ArrayNewSegmentUnrooted;
+      return;
     case Opcode::ArrayGet:
     case Opcode::ArrayGetS:
     case Opcode::ArrayGetU: {
@@ -1072,8 +1143,17 @@ void FunctionCompiler::compileInstr(const Instr& in) {
       return;
     }
     case Opcode::ArrayCopy: {
+      // A safepoint: copying references may collect (as an engine's write
+      // barriers may), so both arrays must be held while it does.
       uint32_t base = baseOperands(5);
-      emit(IrOp::ArrayCopy, base);
+      uint32_t at = emit(IrOp::ArrayCopy, base);
+      // Fault zoo: the arrays are treated as used up before the safepoint.
+      if (SLABFUZZ_FAULT(ArrayCopyUnrooted)) {
+        SLABFUZZ_FAULT_TRIGGERED(ArrayCopyUnrooted);
+        recordSafepoint(at, sp() - 5, sp() - 5);
+      } else {
+        recordSafepoint(at, sp(), sp());
+      }
       stack_.resize(sp() - 5);
       return;
     }
@@ -1111,7 +1191,8 @@ bool isSafepoint(IrOp op) {
     case IrOp::ArrayNewDefault:
     case IrOp::ArrayNewFixed:
     case IrOp::ArrayNewData:
-    case IrOp::ArrayNewElem: return true;
+    case IrOp::ArrayNewElem:
+    case IrOp::ArrayCopy: return true;
     default: return false;
   }
 }

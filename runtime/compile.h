@@ -131,6 +131,9 @@ struct CompiledFunction {
   std::vector<IrInstr> code;
   std::vector<uint32_t> br_tables;  // BrTable targets (IR indices)
   StackMaps maps;
+  // Fault zoo builds only (subtype-layout-moves-field): per IR index, the
+  // static struct type of a StructGet/StructSet (kNoCanonType elsewhere).
+  std::vector<CanonTypeId> struct_access_types;
 };
 
 struct CompiledModule {

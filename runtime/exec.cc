@@ -29,6 +29,7 @@
 #include <fmt/format.h>
 #include <pthread.h>
 
+#include "heap/faults.h"
 #include "runtime/compile.h"
 #include "runtime/numeric.h"
 
@@ -258,7 +259,9 @@ struct Executor::Impl : RootSource {
     const CompiledModule& code = *f.inst->code;
     uint32_t index = static_cast<uint32_t>(f.fn - code.funcs.data()) + code.num_imported_funcs;
     const FuncInst& fi = store.funcs[f.inst->funcs[index]];
-    std::string where = fmt::format("func {} ({})", fi.name.empty() ? "?" : fi.name, index);
+    // Named: "func $f (3)"; unnamed functions are called "func 3" already.
+    std::string where = fi.name.starts_with('$') ? fmt::format("func {} ({})", fi.name, index)
+                                                 : fmt::format("func {}", index);
     if (f.pc == kEntryPc || f.pc >= f.fn->code.size()) return where + ", entry";
     return fmt::format("{}, IR {} {}", where, f.pc, irOpName(f.fn->code[f.pc].op));
   }
@@ -299,18 +302,89 @@ struct Executor::Impl : RootSource {
   Outcome run(size_t entry_frames);
   bool refMatches(Ref r, uint32_t ht_bits, bool nullable) const;
   bool refMatchesSlow(Ref r, uint32_t ht_bits, bool nullable) const;
+  bool refMatchesFaulty(Ref r, uint32_t ht_bits, bool nullable) const;  // fault zoo
+  bool sameShape(CanonTypeId a, CanonTypeId b) const;                    // fault zoo
 };
 
 // Out of line (inlining it grows the dispatch loop and costs the numeric
 // handlers registers); the common case, an object against a type index,
 // first and short.
 [[gnu::noinline]] bool Executor::Impl::refMatches(Ref r, uint32_t ht_bits, bool nullable) const {
+  if constexpr (kFaultsBuilt) {
+    Fault f = activeFault();
+    if (f == Fault::RefTestI31Null || f == Fault::CastIgnoresRecGroup) {
+      return refMatchesFaulty(r, ht_bits, nullable);
+    }
+  }
   HeapType ht = HeapType::fromBits(ht_bits);
   if (r.isObject() && ht.isIndex()) {
     CanonTypeId t = store.heap->typeOf(r);
     return t == ht.index() || store.types.isSubtype(t, ht.index());
   }
   return refMatchesSlow(r, ht_bits, nullable);
+}
+
+// The static type of the struct access at IR index `at` (fault zoo builds).
+static CanonTypeId staticStructType(const CompiledFunction* fn, ptrdiff_t at) {
+  const auto& types = fn->struct_access_types;
+  return static_cast<size_t>(at) < types.size() ? types[static_cast<size_t>(at)] : kNoCanonType;
+}
+
+// Fault zoo (heap/faults.def): the two cast faults, around the correct
+// answer so that "triggered" counts the answers they changed.
+bool Executor::Impl::refMatchesFaulty(Ref r, uint32_t ht_bits, bool nullable) const {
+  HeapType ht = HeapType::fromBits(ht_bits);
+  const bool correct = r.isObject() && ht.isIndex()
+                           ? store.types.isSubtype(store.heap->typeOf(r), ht.index())
+                           : refMatchesSlow(r, ht_bits, nullable);
+  bool answer = correct;
+  if ((r.isNull() || r.isI31()) && SLABFUZZ_FAULT(RefTestI31Null)) {
+    // The null-or-i31 fast path reuses the wrong test: null never matches,
+    // an i31 matches anything in the eq hierarchy, defined types included.
+    if (r.isNull()) {
+      answer = false;
+    } else if (ht.isIndex()) {
+      answer = store.types.kind(ht.index()) != CompositeKind::Func;
+    } else {
+      HeapType::Abstract k = ht.abstractKind();
+      answer = k == HeapType::Any || k == HeapType::Eq || k == HeapType::I31 ||
+               k == HeapType::Struct || k == HeapType::Array;
+    }
+  }
+  if (!correct && r.isObject() && ht.isIndex() && SLABFUZZ_FAULT(CastIgnoresRecGroup)) {
+    // Type equivalence by shape alone: any supertype of the object's type
+    // with the target's kind and field types (defined types compared only
+    // as "some defined type") passes, whatever rec group either is in.
+    for (CanonTypeId t = store.heap->typeOf(r); t != kNoCanonType; t = store.types.supertype(t)) {
+      if (sameShape(t, ht.index())) {
+        answer = true;
+        break;
+      }
+    }
+  }
+  if (answer != correct) {
+    faults::noteTriggered(activeFault());
+  }
+  return answer;
+}
+
+bool Executor::Impl::sameShape(CanonTypeId a, CanonTypeId b) const {
+  const TypeStore& ts = store.types;
+  if (ts.kind(a) != ts.kind(b) || ts.kind(a) == CompositeKind::Func) return false;
+  std::span<const FieldType> fa = ts.fields(a), fb = ts.fields(b);
+  if (fa.size() != fb.size()) return false;
+  for (size_t i = 0; i < fa.size(); ++i) {
+    ValType x = fa[i].type, y = fb[i].type;
+    if (fa[i].mut != fb[i].mut) return false;
+    if (x.isRef() && y.isRef()) {
+      HeapType hx = x.heapType(), hy = y.heapType();
+      if (x.nullable() != y.nullable() || hx.isIndex() != hy.isIndex()) return false;
+      if (!hx.isIndex() && hx.bits() != hy.bits()) return false;
+    } else if (x != y) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool Executor::Impl::refMatchesSlow(Ref r, uint32_t ht_bits, bool nullable) const {

@@ -17,6 +17,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "heap/faults.h"
+
 namespace slabfuzz {
 
 namespace {
@@ -147,9 +149,12 @@ IrEffects irEffects(const IrInstr& in, uint32_t num_results, CallShape call) {
     case IrOp::ArrayFill:      // (array, offset, value, n)
     case IrOp::ArrayInitData:  // (array, d, s, n)
     case IrOp::ArrayInitElem: reads(range(in.a, 4)); return e;
-    case IrOp::ArrayCopy:
+    case IrOp::ArrayCopy:  // (dst, d, src, s, n); a safepoint that holds both arrays
       reads(range(in.a, 5));
-      return e;  // (dst, d, src, s, n)
+      // Fault zoo (array-copy-unrooted): the operands count as used up
+      // before the collection, as a call's do.
+      if (faultActive(Fault::ArrayCopyUnrooted)) e.reads_held_at_safepoint = false;
+      return e;
 
     // --- Allocations: operands from a, the new reference to a. The
     // collection runs before the object exists, so the operands are held.

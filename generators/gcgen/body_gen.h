@@ -62,6 +62,7 @@ struct ModuleCtx {
   NameCounter& shape_counts;
   std::vector<uint32_t> callable;         // functions a body may call or ref.func
   std::vector<bool> row_enabled;          // swarm: rows.cc's table, by index
+  bool huge_arrays = false;               // swarm: the array.huge row may fire
   std::vector<uint32_t> template_weight;  // kTemplate* order
   // Passive segments for the bulk templates (module_gen.cc): for each type
   // index, the element segment whose type fits that array's element type
@@ -97,6 +98,7 @@ enum TemplateKind : uint32_t {
   kTemplateBulkNearGc,
   kTemplateSubtypeReads,
   kTemplateBlockParams,
+  kTemplateCastProbe,
   kNumTemplates,
 };
 
@@ -229,6 +231,14 @@ class BodyGen {
   bool tailCall();
 
  public:
+  // array.new_elem / array.new_data of array type `type`, in bounds of the
+  // module's segment for it (values.cc); false, emitting nothing, when no
+  // segment fits its element type.
+  bool segmentArray(uint32_t type);
+  // A length whose byte size overflows 32 bits for `type`'s elements (just
+  // past 2^32 / size, sometimes just below; the largest for bytes), which
+  // correct engines refuse (array too large).
+  uint32_t hugeArrayLength(uint32_t type);
   // Tail calls (func_builder.cc): the table slots whose function fits this
   // function's results, and a tail call to one of them (the return_call
   // row uses them inside an if, in loops too).
@@ -283,6 +293,10 @@ void runSubtypeReadsTemplate(BodyGen& g);
 // templates3.cc: block and loop parameters (a reference carried around a
 // loop on the operand stack), non-nullable locals.
 void runBlockParamsTemplate(BodyGen& g);
+// templates4.cc: ref.test / ref.cast / br_on_cast(_fail) of null, i31 and
+// objects against abstract and concrete targets (twins among them), each
+// answer logged.
+void runCastProbeTemplate(BodyGen& g);
 // rows.cc, shared with the templates (each counts its rows and shapes):
 // call_indirect through kFuncTable (no trap: its contents are known);
 // call_ref through a funcref table (table.get of kFuncTable or kHostTable,
@@ -290,6 +304,10 @@ void runBlockParamsTemplate(BodyGen& g);
 // arm makes the results; call-export(-catch) of export 0 (entry functions
 // after the first only: false elsewhere); the table-set import.
 void callIndirect(BodyGen& g);
+// rows.cc: an array whose byte size overflows 32 bits, its length and last
+// element logged (the array.huge row; the end of the last entry function in
+// a module with ModuleCtx::huge_arrays).
+void hugeArray(BodyGen& g);
 void callRefThroughTable(BodyGen& g);
 bool callExport(BodyGen& g);
 void hostTableSet(BodyGen& g);

@@ -372,6 +372,13 @@ void BodyGen::run() {
     if (k < kNumTemplates - 1) runTemplate(*this, static_cast<uint32_t>(k + 1));
   }
   statements(c().inRange(1, ctx_.p.max_block_statements));
+  // A module with huge arrays has one at the end of its last entry
+  // function, which runs after everything else (correct engines trap
+  // there, and the run is inconclusive from then on).
+  if (entry_ && ctx_.huge_arrays && func_index_ + 1 == ctx_.entry_first + ctx_.entries) {
+    settle({});
+    hugeArray(*this);
+  }
   if (!tailCall()) settle(results_);
   emit(Opcode::End);
   ctrls_.pop_back();

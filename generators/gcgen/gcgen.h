@@ -64,6 +64,17 @@ struct GenParams {
   // Swarm testing: each row is disabled with probability 1/this (0: never),
   // drawn from the input once per module. Defaults to 5.
   uint32_t swarm_disable_one_in = 5;
+  // One module in this many gets a twin type: a random struct or array
+  // type copied into a rec group of another shape (WAMR 3292's class: a
+  // cast that ignores rec groups); 0: never. Defaults to 2.
+  uint32_t twin_one_in = 2;
+  // One module in this many allocates arrays whose byte size overflows 32
+  // bits (WAMR 4942's class): one at the end of its last entry function,
+  // and the array.huge row may fire in its entry functions. Correct engines
+  // trap with a resource limit ("array too large"), which leaves the whole
+  // run inconclusive, hence rare (the unit tests allow 2% of runs
+  // inconclusive); 0: never. Defaults to 64.
+  uint32_t huge_array_one_in = 64;
 };
 
 // What one module contains, for tests and `slabfuzz gen --stats`.

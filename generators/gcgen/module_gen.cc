@@ -257,8 +257,8 @@ Module generateModule(std::span<const uint8_t> input, const GenParams& params,
 
   auto row_counts = std::make_unique<NameCounter>();
   auto shape_counts = std::make_unique<NameCounter>();
-  ModuleCtx ctx{m,  tm, c, params, stats, *row_counts, *shape_counts, {}, {}, {}, {}, 0, 0, {},
-                0, 0};
+  ModuleCtx ctx{m,  tm, c, params, stats, *row_counts, *shape_counts, {}, {}, false, {}, {}, 0, 0,
+                {}, 0, 0};
   // The imports a body may call_ref or ref.func: not call-export(-catch)
   // (an arbitrary index could call an entry from itself) nor table-get/-set.
   for (uint32_t i = 0; i <= kCallRefImport; ++i) ctx.callable.push_back(i);
@@ -278,6 +278,7 @@ Module generateModule(std::span<const uint8_t> input, const GenParams& params,
   addSegments(c, tm, ctx);
   addTables(c, ctx);
   drawSwarm(ctx);
+  if (!tm.twins().empty()) shape_counts->add("rec-group-twins");
 
   for (uint32_t f = kNumImports; f < m.func_types.size(); ++f) {
     const bool entry = f >= m.func_types.size() - entries;

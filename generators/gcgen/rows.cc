@@ -149,6 +149,75 @@ std::pair<uint32_t, uint32_t> tableSlotAndType(BodyGen& g, bool exact) {
 
 }  // namespace
 
+// WAMR 4942: an array whose byte size overflows 32 bits (array.new,
+// array.new_default, or array.new_data / array.new_elem from offset 0,
+// whose segment bounds check fails first in a correct engine), then its
+// length logged and its last element read (or written) and logged: a heap
+// that wraps the size hands out a small slot that these overrun. Correct
+// engines trap at the allocation (array too large, or out of bounds).
+void hugeArray(BodyGen& g) {
+  // Byte arrays cannot overflow (a length is 32 bits): others first.
+  std::vector<uint32_t> wide;
+  for (uint32_t t : g.tm().arrays()) {
+    if (g.tm().fields(t)[0].type.kind() != ValKind::I8) wide.push_back(t);
+  }
+  const uint32_t a = wide.empty() ? g.c().pick(g.tm().arrays())
+                                  : wide[g.c().upTo(static_cast<uint32_t>(wide.size() - 1))];
+  const FieldType f = g.tm().fields(a)[0];
+  const uint32_t len = g.hugeArrayLength(a);
+  const bool from_elem = f.type.isRef() && g.ctx().array_elem_seg[a] >= 0;
+  const bool from_data = !f.type.isRef() && g.ctx().data_len > 0;
+  const uint32_t form = g.c().upTo(5);
+  if (form == 0 && isDefaultable(f.type)) {
+    g.constI32(static_cast<int32_t>(len));
+    g.emit(Opcode::ArrayNewDefault, a);
+    g.pop();
+    g.countRow("array.new_default");
+  } else if (form == 1 && (from_elem || from_data)) {
+    g.constI32(0);
+    g.constI32(static_cast<int32_t>(len));
+    const Opcode op = from_elem ? Opcode::ArrayNewElem : Opcode::ArrayNewData;
+    g.emit(op, a, from_elem ? static_cast<uint32_t>(g.ctx().array_elem_seg[a]) : 0);
+    g.pop();
+    g.pop();
+    g.countRow(opcodeName(op));
+  } else {
+    g.makeValue(f.type.unpacked(), 1);
+    g.constI32(static_cast<int32_t>(len));
+    g.emit(Opcode::ArrayNew, a);
+    g.pop();
+    g.pop();
+    g.countRow("array.new");
+  }
+  g.push(ValType::ref(HT::index(a), false));
+  g.countShape("huge-array-length");
+  const uint32_t tmp = g.temp(ValType::ref(HT::index(a), true));
+  g.localTee(tmp);
+  g.emit(Opcode::ArrayLen);
+  g.pop();
+  g.push(ValType::i32());
+  g.logValue(ValType::i32());
+  g.localGet(tmp);
+  g.constI32(static_cast<int32_t>(len - 1));
+  if (f.mut && g.c().flip()) {
+    g.makeValue(f.type.unpacked(), 1);
+    g.emit(Opcode::ArraySet, a);
+    g.pop();
+    g.pop();
+    g.pop();
+    g.countRow("array.set");
+    g.localGet(tmp);
+    g.constI32(static_cast<int32_t>(len - 1));
+  }
+  const Opcode get = f.type.isPacked() ? Opcode::ArrayGetU : Opcode::ArrayGet;
+  g.emit(get, a);
+  g.pop();
+  g.pop();
+  g.push(f.type.unpacked());
+  g.countRow(opcodeName(get));
+  g.logValue(g.top());
+}
+
 // call_indirect through kFuncTable, whose contents are known: the slot's
 // function's type or one of its declared supertypes, so no trap.
 void callIndirect(BodyGen& g) {
@@ -804,6 +873,14 @@ const Row kRows[] = {
     {"template:bulk-near-gc", 2, roomForTemplate, [](BodyGen& g) { runBulkNearGcTemplate(g); }},
     {"template:subtype-reads", 2, roomForTemplate, [](BodyGen& g) { runSubtypeReadsTemplate(g); }},
     {"template:block-params", 2, roomForTemplate, [](BodyGen& g) { runBlockParamsTemplate(g); }},
+    {"template:cast-probe", 2, roomForTemplate, [](BodyGen& g) { runCastProbeTemplate(g); }},
+    // Only in the modules the swarm draw lets have it (ModuleCtx::huge_arrays),
+    // and in entry functions, which surely run.
+    {"array.huge", 4,
+     [](const BodyGen& g) {
+       return g.ctx().huge_arrays && g.isEntry() && g.depthAvail() == 0 && !g.full();
+     },
+     [](BodyGen& g) { hugeArray(g); }},
     {"f32.binop", 2, [](const BodyGen& g) { return topIs(g, ValType::f32()); },
      [](BodyGen& g) {
        static constexpr Opcode kOps[] = {Opcode::F32Add,     Opcode::F32Sub, Opcode::F32Mul,
@@ -908,6 +985,7 @@ void drawSwarm(ModuleCtx& ctx) {
   for (uint32_t k = 0; k < kNumTemplates; ++k) {
     ctx.template_weight[k] = 3 - std::min<uint32_t>(3, ctx.c.upTo(4));
   }
+  ctx.huge_arrays = ctx.p.huge_array_one_in != 0 && ctx.c.oneIn(ctx.p.huge_array_one_in);
 }
 
 void BodyGen::statements(uint32_t n) {

@@ -321,12 +321,16 @@ constexpr std::array kShapes = {
     ShapeInfo{"call-export", "call-export / call-export-catch of an earlier export"},
     ShapeInfo{"host-table", "table-get / table-set imports on the exported table"},
     ShapeInfo{"redefined-local", "a local redefined while its old value is on the stack across a safepoint"},
+    ShapeInfo{"redefined-local-at-call", "... redefined with no allocation or call since the read, then a call"},
     ShapeInfo{"select-ref", "a typed select of references"},
     ShapeInfo{"block-result-ref", "a block whose result is a reference"},
     ShapeInfo{"br_if-ref-value", "br_if carrying a reference out"},
     ShapeInfo{"br_on_null", "br_on_null"},
     ShapeInfo{"br_on_non_null", "br_on_non_null"},
+    ShapeInfo{"br_on_non_null-over-value", "br_on_non_null with a value beneath it in the target block"},
     ShapeInfo{"bulk-ref-array-near-gc", "array.copy/fill/new_elem/init_elem on a ref array near gc/alloc"},
+    ShapeInfo{"segment-array-across-safepoint", "an array.new_elem/_data result on the stack across a safepoint, then read"},
+    ShapeInfo{"huge-array-length", "an array allocation whose byte size overflows 32 bits, then accessed"},
     ShapeInfo{"subtype-object-as-supertype", "a subtype's object where its supertype is expected"},
     ShapeInfo{"i31-in-anyref/eqref", "an i31 made for an anyref or eqref slot"},
     ShapeInfo{"any<->extern-round-trip", "extern.convert_any then any.convert_extern"},
@@ -334,6 +338,10 @@ constexpr std::array kShapes = {
     ShapeInfo{"block-params", "a block, loop or if with parameters"},
     ShapeInfo{"loop-ref-param", "a loop carrying a reference parameter around its back edge"},
     ShapeInfo{"array-subtype-narrowed", "an array subtype whose immutable element type narrows"},
+    ShapeInfo{"rec-group-twins", "two struct or array types of one structure in different rec groups"},
+    ShapeInfo{"cast-probe:null", "a logged ref.test/ref.cast/br_on_cast of a null"},
+    ShapeInfo{"cast-probe:i31", "... of an i31"},
+    ShapeInfo{"cast-probe:twin", "... of an object against its rec-group twin"},
 };
 
 }  // namespace

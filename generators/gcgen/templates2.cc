@@ -131,29 +131,111 @@ uint32_t concreteAggregate(BodyGen& g) {
 
 }  // namespace
 
+namespace {
+
+// A call while values below it stay on the operand stack: the `gc` import
+// most often (it collects in every slab configuration), else a direct call
+// to a later function, call_indirect or a guarded call_ref through a table
+// (which collect when the callee allocates under a zeal-like schedule).
+// Results are logged, so the stack is as before.
+void callSafepoint(BodyGen& g) {
+  const size_t before = g.depthAvail();
+  switch (g.c().upTo(4)) {
+    case 0:
+    case 1: break;
+    case 2: {
+      const std::vector<uint32_t> later = g.directCallees();
+      if (later.empty()) break;
+      const uint32_t f = pickOf(g, later);
+      for (ValType p : g.tm().sig(g.ctx().m.func_types[f]).params) g.makeValue(p, 1);
+      g.call(f);
+      g.countRow("call");
+      while (g.depthAvail() > before) g.logValue(g.top());
+      return;
+    }
+    case 3:
+      if (g.ctx().table_funcs.empty()) break;
+      callIndirect(g);
+      while (g.depthAvail() > before) g.logValue(g.top());
+      return;
+    default:
+      if (g.ctx().table_funcs.empty()) break;
+      callRefThroughTable(g);
+      while (g.depthAvail() > before) g.logValue(g.top());
+      return;
+  }
+  g.call(kGcImport);
+  g.countRow("gc");
+}
+
+}  // namespace
+
+// wasmtime 13449: `local.get $x` leaves a lazy read of $x on the operand
+// stack; a `local.set $x` while it is there makes the compiler copy the old
+// value aside, and that copy must be in the stack maps at the next call.
+// The new value therefore comes without an allocation or a call in between
+// (those would materialise the read first): another local's object, or
+// null. The old object's only copy is the one on the stack, so a missing
+// root frees it at the call, and the read after it finds out.
 void runRedefinedLocalTemplate(BodyGen& g) {
   const uint32_t t = concreteAggregate(g);
   const ValType v = ValType::ref(HT::index(t), false);
+  const uint32_t leaf = g.ctx().p.max_value_depth;  // an allocation of exactly t
   // Non-nullable half the time: set here, before every read below.
-  const uint32_t x = g.newLocal(v, g.c().flip());
+  const bool non_null = g.c().flip();
+  const uint32_t x = g.newLocal(v, non_null);
   g.reserve(x);
-  g.makeValue(v, 1);
-  g.localSet(x);
+  const uint32_t y = g.newLocal(v, non_null);
+  g.reserve(y);
   g.countShape("redefined-local");
   auto body = [&] {
-    g.localGet(x);  // the old value, left on the stack
-    if (g.c().flip()) safepoint(g);
-    g.makeValue(v, 1);  // an allocation, most often
-    if (g.c().flip()) {
+    g.makeValue(v, leaf);  // the only copy of its object, in x
+    g.localSet(x);
+    const bool lazy = !g.c().oneIn(4);
+    if (!lazy) {
+      // The older form: the redefinition after a safepoint or an allocation.
+      g.localGet(x);
+      if (g.c().flip()) safepoint(g);
+      g.makeValue(v, 1);
+    } else {
+      // y's object first, so nothing allocates between the read and the set.
+      const bool to_null = !non_null && g.c().oneIn(4);
+      if (!to_null) {
+        g.makeValue(v, leaf);
+        g.localSet(y);
+      }
+      g.localGet(x);  // the old value, left on the stack
+      if (to_null) {
+        g.emit(Opcode::RefNull, HT::index(t).bits());
+        g.push(v.asNullable(true));
+      } else {
+        g.localGet(y);
+      }
+    }
+    const bool tee = g.c().flip();
+    if (tee) {
       g.localTee(x);
-      g.logValue(g.top());
     } else {
       g.localSet(x);
     }
-    safepoint(g);
+    if (lazy) {
+      g.countShape("redefined-local-at-call");
+      if (tee) g.logValue(g.top());  // a call already (a log import)
+      callSafepoint(g);
+    } else {
+      if (tee) g.logValue(g.top());
+      safepoint(g);
+    }
     readAndLog(g, t);  // the old value, read after the redefinition
     g.localGet(x);
-    readAndLog(g, t);
+    if (g.knownNonNull(x)) {
+      readAndLog(g, t);
+    } else {
+      g.emit(Opcode::RefIsNull);
+      g.pop();
+      g.push(ValType::i32());
+      g.logValue(ValType::i32());
+    }
   };
   if (g.c().flip()) {
     g.boundedLoop(g.c().inRange(1, std::max<uint32_t>(1, g.ctx().p.max_loop_iterations)),
@@ -197,15 +279,55 @@ void runRefSelectBlocksTemplate(BodyGen& g) {
   g.countRow("br_if");
   safepoint(g);
   g.close();
-  // block (result (ref t)): br_on_non_null of the nullable local, or a new one.
+  // block (result (ref t)): br_on_non_null of the nullable local, or a new
+  // one. Often with a value beneath it in the block (WAMR 5099: a taken
+  // branch must then move the reference into the label's slot): a number
+  // that would be an object id if it were a reference (its low three bits
+  // clear), or another object of the type.
   g.open(Opcode::Block, v);
+  static constexpr uint32_t kBeneath[] = {1, 2, 1};  // nothing, a number, an object
+  const size_t beneath = g.c().weighted(kBeneath);
+  if (beneath == 1) {
+    if (g.c().flip()) {
+      g.constI32(static_cast<int32_t>((1 + g.c().upTo(0x0FFFFFFF)) << 3));
+    } else {
+      const uint64_t k = (uint64_t{1 + g.c().upTo(0xFFFFFF)} << 32 | g.c().upTo(0xFFFFFFFF)) & ~7ull;
+      g.emit(Opcode::I64Const, static_cast<uint32_t>(k), static_cast<uint32_t>(k >> 32));
+      g.push(ValType::i64());
+    }
+  } else if (beneath == 2) {
+    g.makeValue(v, g.ctx().p.max_value_depth);
+  }
   g.localGet(n);
   g.emit(Opcode::BrOnNonNull, 0);
   g.pop();
   g.countRow("br_on_non_null");
+  if (beneath != 0) g.countShape("br_on_non_null-over-value");
   safepoint(g);
+  while (g.depthAvail() > 0) g.consumeTop();
   g.makeValue(v, 1);
   g.close();
+  if (beneath == 1) {
+    // A result that is not the reference would be a number taken for an
+    // object id. Kept in a local across a collection (whose marking
+    // resolves it) and only tested for null, never dereferenced: the
+    // reference heap, which does not trace, then runs on unharmed.
+    const uint32_t r = g.temp(v.asNullable(true));
+    g.localSet(r);
+    g.call(kGcImport);
+    g.countRow("gc");
+    g.localGet(r);
+    g.emit(Opcode::RefIsNull);
+    g.pop();
+    g.push(ValType::i32());
+    g.logValue(ValType::i32());
+    // Nothing else may read it: the local is cleared, and the reads below
+    // take a new value.
+    g.emit(Opcode::RefNull, HT::index(t).bits());
+    g.push(v.asNullable(true));
+    g.localSet(r);
+    g.makeValue(v, 1);
+  }
   // Both results on the stack across a safepoint, then read.
   safepoint(g);
   readAndLog(g, t);
@@ -261,8 +383,16 @@ void runBulkNearGcTemplate(BodyGen& g) {
       g.countRow(opcodeName(op));
       const uint32_t arr = g.newLocal(ValType::ref(HT::index(a), true));
       g.reserve(arr);
+      // Half the time the new array stays on the operand stack, its only
+      // copy, across the safepoint (wasmtime 12936: a segment array left
+      // out of the stack maps there), and is read after it.
+      const bool on_stack = g.c().flip();
+      if (on_stack) {
+        g.countShape("segment-array-across-safepoint");
+        safepoint(g);
+      }
       g.localSet(arr);
-      safepoint(g);
+      if (!on_stack) safepoint(g);
       if (f.mut) {
         // array.init_elem / array.init_data over part of it.
         const uint32_t n = g.c().upTo(len);
@@ -419,6 +549,7 @@ void runTemplate(BodyGen& g, uint32_t k) {
     case kTemplateRefSelectBlocks: runRefSelectBlocksTemplate(g); return;
     case kTemplateBulkNearGc: runBulkNearGcTemplate(g); return;
     case kTemplateSubtypeReads: runSubtypeReadsTemplate(g); return;
+    case kTemplateCastProbe: runCastProbeTemplate(g); return;
     default: runBlockParamsTemplate(g); return;
   }
 }

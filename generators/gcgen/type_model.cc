@@ -245,6 +245,43 @@ class GroupGen {
   uint32_t first_, end_;
 };
 
+// WAMR 3292: a copy of a random struct or array type (its fields,
+// finality and supertype) in a rec group that differs from the original's:
+// a group of two with a one-field filler struct before or after it, or,
+// when the original shares its group, a group of its own. The two types
+// have one structure and are still distinct (iso-recursive types compare
+// whole rec groups), so casts between them fail.
+void addTwin(Choices& c, Module& m) {
+  std::vector<uint32_t> cands;
+  for (uint32_t t = kFirstRandomType; t < m.types.size(); ++t) {
+    if (m.types[t].composite.kind != CompositeKind::Func) cands.push_back(t);
+  }
+  if (cands.empty()) return;
+  const uint32_t s = cands[c.upTo(static_cast<uint32_t>(cands.size() - 1))];
+  SubType twin = m.types[s];
+  const uint32_t first = static_cast<uint32_t>(m.types.size());
+  const uint32_t group_of_s = m.types[s].rec_group;
+  const bool shared = group_of_s < m.rec_groups.size() && m.rec_groups[group_of_s].count > 1;
+  if (shared && c.flip()) {
+    m.types.push_back(std::move(twin));
+    m.rec_groups.push_back({first, 1});
+    return;
+  }
+  SubType filler;
+  filler.final = true;
+  filler.composite.kind = CompositeKind::Struct;
+  static constexpr ValType (*kFillers[])() = {ValType::i32, ValType::i64, ValType::f32};
+  filler.composite.fields.push_back({kFillers[c.upTo(2)](), c.flip()});
+  if (c.flip()) {
+    m.types.push_back(std::move(twin));
+    m.types.push_back(std::move(filler));
+  } else {
+    m.types.push_back(std::move(filler));
+    m.types.push_back(std::move(twin));
+  }
+  m.rec_groups.push_back({first, 2});
+}
+
 }  // namespace
 
 void generateTypes(Choices& c, const GenParams& params, Module& m) {
@@ -270,6 +307,7 @@ void generateTypes(Choices& c, const GenParams& params, Module& m) {
     GroupGen(c, params, m, first, count).run();
     m.rec_groups.push_back({first, count});
   }
+  if (params.twin_one_in != 0 && c.oneIn(params.twin_one_in)) addTwin(c, m);
 
   // Fallbacks so that the templates always have what they need: an array
   // with a mutable element, and a struct whose field holds a typed funcref.
@@ -366,6 +404,27 @@ TypeModel::TypeModel(const Module& m) : m_(m), store_(std::make_unique<TypeStore
       }
       case CompositeKind::Array: arrays_.push_back(t); break;
       case CompositeKind::Func: funcs_.push_back(t); break;
+    }
+  }
+  // Twins: one structure, unrelated types (different rec groups).
+  auto sameFields = [&](uint32_t a, uint32_t b) {
+    const auto& fa = fields(a);
+    const auto& fb = fields(b);
+    if (fa.size() != fb.size()) return false;
+    for (size_t i = 0; i < fa.size(); ++i) {
+      if (fa[i].type != fb[i].type || fa[i].mut != fb[i].mut) return false;
+    }
+    return true;
+  };
+  for (const auto* kind : {&structs_, &arrays_}) {
+    for (size_t i = 0; i < kind->size(); ++i) {
+      for (size_t j = i + 1; j < kind->size(); ++j) {
+        const uint32_t a = (*kind)[i], b = (*kind)[j];
+        if (sameFields(a, b) && !isHeapSubtype(HT::index(a), HT::index(b)) &&
+            !isHeapSubtype(HT::index(b), HT::index(a))) {
+          twins_.push_back({a, b});
+        }
+      }
     }
   }
 }

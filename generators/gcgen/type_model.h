@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "generators/gcgen/choices.h"
@@ -43,8 +44,9 @@ enum FixedType : uint32_t {
   kFirstRandomType,
 };
 
-// Appends the fixed types, random rec groups and, when the random ones lack
-// them, fallback types (a mutable array, a struct holding a typed funcref,
+// Appends the fixed types, random rec groups, sometimes a twin (a random
+// struct or array type copied into a rec group of another shape: see
+// TypeModel::twins) and, when the random ones lack them, fallback types (a mutable array, a struct holding a typed funcref,
 // a function type with a reference parameter for typed blocks and loops).
 void generateTypes(Choices& c, const GenParams& params, Module& m);
 
@@ -70,6 +72,10 @@ class TypeModel {
   std::span<const uint32_t> subtypesOf(uint32_t t) const { return subs_[t]; }
   // Struct types with a field holding a typed function reference.
   std::span<const uint32_t> boxes() const { return boxes_; }
+  // Pairs of struct or array types with the same fields (types and
+  // mutability) that are not subtypes of each other: the same structure in
+  // different rec groups (generateTypes adds one pair in some modules).
+  std::span<const std::pair<uint32_t, uint32_t>> twins() const { return twins_; }
 
   bool isSubtype(ValType a, ValType b) const { return types_.isSubtype(a, b); }
   bool isHeapSubtype(HeapType a, HeapType b) const { return types_.isHeapSubtype(a, b); }
@@ -86,6 +92,7 @@ class TypeModel {
   ModuleTypes types_;
   bool ok_ = false;
   std::vector<uint32_t> structs_, arrays_, funcs_, boxes_;
+  std::vector<std::pair<uint32_t, uint32_t>> twins_;
   std::vector<std::vector<uint32_t>> subs_;
 };
 

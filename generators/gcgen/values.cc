@@ -217,8 +217,61 @@ void BodyGen::newStruct(uint32_t type, uint32_t depth) {
   push(ValType::ref(HT::index(type), false));
 }
 
+namespace {
+
+// Bytes per element as the data segment and our slab heap count them (i64,
+// f64 and references take a word).
+uint32_t elemBytes(ValType t) {
+  switch (t.kind()) {
+    case ValKind::I8: return 1;
+    case ValKind::I16: return 2;
+    case ValKind::I32:
+    case ValKind::F32: return 4;
+    default: return 8;
+  }
+}
+
+}  // namespace
+
+// array.new_elem / array.new_data in bounds of the module's segment (see
+// ModuleCtx), when one fits the type: false otherwise.
+bool BodyGen::segmentArray(uint32_t type) {
+  const ValType elem = tm().fields(type)[0].type;
+  const bool from_elem = elem.isRef() && ctx_.array_elem_seg[type] >= 0;
+  const bool from_data = !elem.isRef() && ctx_.data_len > 0;
+  if (!from_elem && !from_data) return false;
+  const uint32_t z = elemBytes(elem);
+  const uint32_t units = from_elem ? ctx_.elem_seg_len : ctx_.data_len / z;
+  const uint32_t len = c().upTo(units);
+  const uint32_t off = c().upTo(units - len);
+  constI32(static_cast<int32_t>(from_elem ? off : off * z));
+  constI32(static_cast<int32_t>(len));
+  const Opcode op = from_elem ? Opcode::ArrayNewElem : Opcode::ArrayNewData;
+  emit(op, type, from_elem ? static_cast<uint32_t>(ctx_.array_elem_seg[type]) : 0);
+  pop();
+  pop();
+  push(ValType::ref(HT::index(type), false));
+  countRow(opcodeName(op));
+  return true;
+}
+
+uint32_t BodyGen::hugeArrayLength(uint32_t type) {
+  const uint32_t z = elemBytes(tm().fields(type)[0].type);
+  // Mostly just past 2^32 / z, so that a byte size computed in 32 bits
+  // wraps to a few bytes (exactly 2^32 / z wraps to none); sometimes just
+  // below, which only a length limit refuses. One-byte elements cannot
+  // wrap: the largest lengths.
+  const uint64_t wrap = (uint64_t{1} << 32) / z;
+  if (z == 1) return 0xFFFFFFFFu - c().upTo(7);
+  if (c().oneIn(8)) return static_cast<uint32_t>(wrap - 1 - c().upTo(7));
+  return static_cast<uint32_t>(wrap + c().upTo(7));
+}
+
 void BodyGen::newArray(uint32_t type, uint32_t depth) {
   const ValType elem = tm().fields(type)[0].type;
+  // One array in six from a segment where one fits: as an operand it often
+  // stays on the stack while later operands allocate.
+  if (c().oneIn(6) && segmentArray(type)) return;
   switch (isDefaultable(elem) ? c().upTo(2) : 1 + c().upTo(1)) {
     case 0:
       constI32(static_cast<int32_t>(c().upTo(8)));

@@ -28,6 +28,7 @@ TargetRun gcgenDiffRun(std::span<const uint8_t> data) {
   r.input.module = std::make_shared<const Module>(gcgen::generateModule(data.subspan(head)));
   // gcgen's modules are valid by contract (gen:invalid-module otherwise).
   r.options.rejection_is_finding = true;
+  r.options.raw_input = data;
   return r;
 }
 
@@ -37,6 +38,7 @@ std::optional<TargetRun> wasmDiffRun(std::span<const uint8_t> data) {
   TargetRun r;
   r.input = std::move(input).value();
   r.choice = choiceFromBytes(data.data(), data.size());
+  r.options.raw_input = data;
   return r;
 }
 
@@ -50,6 +52,8 @@ void selectTargetFaultOrDie() {
     std::fprintf(stderr, "slabfuzz: %s\n", err->c_str());
     std::exit(2);
   }
+  if (const char* bucket = std::getenv("SLABFUZZ_KEEP_BUCKET")) setKeepBucket(bucket);
+  if (const char* dir = std::getenv("SLABFUZZ_RECORD_DIR")) setRecordDir(dir);
 }
 
 }  // namespace slabfuzz

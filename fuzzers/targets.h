@@ -22,6 +22,7 @@ enum class DiffTarget : uint8_t { GcgenDiff, WasmDiff };
 std::string_view diffTargetName(DiffTarget t);
 std::optional<DiffTarget> diffTargetByName(std::string_view name);
 
+// Holds spans into the bytes it was made from: they must outlive it.
 struct TargetRun {
   ModuleInput input;
   uint32_t choice = 0;
@@ -41,8 +42,11 @@ std::optional<TargetRun> wasmDiffRun(std::span<const uint8_t> data);
 std::optional<TargetRun> targetRun(DiffTarget t, std::span<const uint8_t> data);
 
 // Selects the fault named by SLABFUZZ_FAULT (heap/faults.h) for a fuzz
-// target's process; an unknown name or a build without the zoo is fatal
-// here (the fuzzer's configuration is wrong, not its input).
+// target's process, and the oracle's modes SLABFUZZ_KEEP_BUCKET and
+// SLABFUZZ_RECORD_DIR (oracle/fuzz_check.h); an unknown name or a build without the zoo is fatal
+// here (the fuzzer's configuration is wrong, not its input). Also reads
+// SLABFUZZ_KEEP_BUCKET, the one bucket to abort on (fuzz_check.h
+// setKeepBucket; `slabfuzz reduce` sets it for -minimize_crash).
 void selectTargetFaultOrDie();
 
 }  // namespace slabfuzz

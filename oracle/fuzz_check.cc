@@ -8,6 +8,11 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "heap/faults.h"
 #include "oracle/engine.h"
 
@@ -18,11 +23,16 @@ namespace {
 // -runs=N session reports how many runs proved nothing (Binaryen's ignored
 // runs).
 struct Counts {
-  uint64_t runs = 0, agree = 0, inconclusive = 0, rejected = 0;
+  uint64_t runs = 0, agree = 0, inconclusive = 0, rejected = 0, other_bucket = 0, recorded = 0;
 };
+std::string& recordDir();
 Counts& counts() {
   static Counts c;
   return c;
+}
+std::string& keepBucket() {
+  static std::string bucket;
+  return bucket;
 }
 void printCounts() {
   const Counts& c = counts();
@@ -31,6 +41,12 @@ void printCounts() {
                static_cast<unsigned long long>(c.runs), static_cast<unsigned long long>(c.agree),
                static_cast<unsigned long long>(c.inconclusive),
                static_cast<unsigned long long>(c.rejected));
+  if (!keepBucket().empty())
+    std::fprintf(stderr, "slabfuzz oracle: %llu finding(s) outside bucket '%s' not reported\n",
+                 static_cast<unsigned long long>(c.other_bucket), keepBucket().c_str());
+  if (c.recorded > 0)
+    std::fprintf(stderr, "slabfuzz oracle: %llu finding(s) recorded\n",
+                 static_cast<unsigned long long>(c.recorded));
   if (Fault f = activeFault(); f != Fault::None) {
     std::fprintf(stderr, "slabfuzz fault %s: reached %llu, triggered %llu\n",
                  std::string(faultName(f)).c_str(),
@@ -58,6 +74,34 @@ void printCounts() {
     report += diff;
   }
   abortOnFinding(verdict.signature, report);
+}
+
+std::string& recordDir() {
+  static std::string dir;
+  return dir;
+}
+
+// Writes the input to recordDir()/crash-<hash>: a temporary file, then a
+// hard link to the final name, which fails (and keeps the first) when it
+// exists.
+void recordFinding(const Verdict& v, std::span<const uint8_t> raw) {
+  uint64_t h = 1469598103934665603ull;
+  for (uint8_t b : raw) h = (h ^ b) * 1099511628211ull;
+  std::string path = fmt::format("{}/crash-{:016x}", recordDir(), h);
+  std::string tmp = fmt::format("{}/.tmp-crash-{:016x}-{}", recordDir(), h, ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  bool ok = fd >= 0;
+  for (size_t off = 0; ok && off < raw.size();) {
+    ssize_t n = ::write(fd, raw.data() + off, raw.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) off += static_cast<size_t>(n);
+  }
+  if (fd >= 0) ok = ::fsync(fd) == 0 && ok, ::close(fd);
+  bool fresh = ok && ::link(tmp.c_str(), path.c_str()) == 0;
+  ::unlink(tmp.c_str());
+  fmt::print(stderr, "slabfuzz: finding {} recorded{}: {}\n", v.signature.toString(),
+             ok ? (fresh ? "" : " (seen before)") : " FAILED", path);
 }
 
 }  // namespace
@@ -106,9 +150,23 @@ Verdict fuzzCheck(const ModuleInput& input, uint32_t choice, const FuzzCheckOpti
     case Verdict::Kind::Agree: ++c.agree; break;
     case Verdict::Kind::Inconclusive: ++c.inconclusive; break;
     case Verdict::Kind::Rejected: ++c.rejected; break;
-    case Verdict::Kind::Finding: reportFinding(v, j.logs);
+    case Verdict::Kind::Finding:
+      if (!keepBucket().empty() && v.signature.bucket() != keepBucket()) {
+        ++c.other_bucket;
+        break;
+      }
+      if (!recordDir().empty()) {
+        ++c.recorded;
+        recordFinding(v, options.raw_input);
+        break;
+      }
+      reportFinding(v, j.logs);
   }
   return v;
 }
+
+void setKeepBucket(std::string bucket) { keepBucket() = std::move(bucket); }
+
+void setRecordDir(std::string dir) { recordDir() = std::move(dir); }
 
 }  // namespace slabfuzz

@@ -11,6 +11,9 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string>
+#include <string>
 #include <vector>
 
 #include "oracle/compare.h"
@@ -23,6 +26,9 @@ struct FuzzCheckOptions {
   // are valid by contract) rather than a cheap rejection. Defaults to false.
   bool rejection_is_finding = false;
   OracleLimits limits;
+  // The target's input bytes, for the record mode (setRecordDir). Defaults
+  // to none.
+  std::span<const uint8_t> raw_input;
 };
 
 // The verdict of defaultComparison(choice) on an input and every log it
@@ -39,8 +45,27 @@ struct FuzzJudgement {
 FuzzJudgement fuzzJudge(const ModuleInput& input, uint32_t choice, const FuzzCheckOptions& options);
 
 // Runs defaultComparison(choice) (engine.h) on `input` and returns the
-// verdict (agree, inconclusive or rejected); aborts on a finding.
+// verdict (agree, inconclusive or rejected); aborts on a finding, except
+// one outside the kept bucket (setKeepBucket), which it returns.
 Verdict fuzzCheck(const ModuleInput& input, uint32_t choice, const FuzzCheckOptions& options);
+
+// Reduction (`slabfuzz reduce` runs libFuzzer's -minimize_crash with
+// SLABFUZZ_KEEP_BUCKET, read by fuzzers/targets.h): when `bucket` is not
+// empty, fuzzCheck aborts only on a finding whose Signature::bucket() is
+// `bucket`, so that a smaller input counts as a crash only if it is the same
+// bug; other findings are counted ("other bucket") and returned. Empty (the
+// default) restores aborting on every finding. Set once, before fuzzing.
+void setKeepBucket(std::string bucket);
+
+// Campaigns with an injected fault (SLABFUZZ_RECORD_DIR, read by
+// fuzzers/targets.h): when `dir` is not empty, a finding is recorded instead
+// of aborting: the input (FuzzCheckOptions::raw_input) is written to
+// DIR/crash-<16 hex of its hash>, as libFuzzer names a crash, unless that
+// file exists (never overwritten; written whole or not at all), one line
+// naming it goes to stderr, and fuzzCheck returns. Under a fault a third of
+// all inputs may find it; aborting would restart the fuzzer each time.
+// Set once, before fuzzing.
+void setRecordDir(std::string dir);
 
 // A small deterministic hash of bytes (FNV-1a, 32 bits), for targets whose
 // input cannot spare bytes for the choice.

@@ -29,5 +29,15 @@ void addXrunCommand(CLI::App& app, int* exit_code);
 // Registers `faults` (the fault zoo: names, what each models, and the
 // canaries of a run); exit codes 0-2 as above.
 void addFaultsCommand(CLI::App& app, int* exit_code);
+// Registers `hunt` (the fault zoo's deterministic detection loop); exit 0
+// detected, 1 not detected within the budget, 2 usage.
+void addHuntCommand(CLI::App& app, int* exit_code);
+// Registers `triage` (findings grouped by signature bucket); exit codes 0-2
+// as above, 4 when there are findings.
+void addTriageCommand(CLI::App& app, int* exit_code);
+
+// Registers `reduce` (a finding shrunk while it keeps its bucket); exit
+// codes 0 reduced, 1 the finding does not reproduce, 2 usage.
+void addReduceCommand(CLI::App& app, int* exit_code);
 
 }  // namespace slabfuzz::cli

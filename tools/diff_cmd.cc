@@ -4,9 +4,9 @@
 // cross-check lane runs them.
 // Owns: the command's options, its output (the verdict, then for a finding
 // the differing lines as a unified diff of the two logs compared; in batch
-// mode one line per module and a summary) and its exit status, and the
-// reproducer bundles of findings (--findings). Does not own: running,
-// comparing or the engines (oracle/).
+// mode one line per module and a summary) and its exit status, and which
+// findings become reproducer bundles (--findings). Does not own: running,
+// comparing or the engines (oracle/), or what a bundle holds (bundle.h).
 // Contract: one file: exit 0 agree, 1 the module was rejected by every
 // engine, 2 usage (including an engine this build cannot run), 3
 // inconclusive, 4 finding. Several: 4 when any module gave a finding, 2 on
@@ -16,7 +16,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -27,10 +26,11 @@
 #include <variant>
 #include <vector>
 
+#include "heap/faults.h"
 #include "oracle/engine.h"
 #include "oracle/external_engine.h"
 #include "runtime/decode.h"
-#include "tools/atomic_write.h"
+#include "tools/bundle.h"
 #include "tools/commands.h"
 #include "tools/read_file.h"
 
@@ -85,72 +85,36 @@ ModuleRun runModule(std::span<const std::unique_ptr<Engine>> engines, const std:
   return r;
 }
 
-const ExecutionLog* logOf(const DiffOutcome& out, const std::string& engine) {
-  for (const ExecutionLog& l : out.logs)
-    if (l.engine == engine) return &l;
-  return nullptr;
-}
-
 // The finding's report: the verdict, then the two logs compared as a diff.
 std::string findingText(const DiffOutcome& out) {
-  std::string text = out.verdict.report();
-  const ExecutionLog* a = logOf(out, out.verdict.engine_a);
-  const ExecutionLog* b = logOf(out, out.verdict.engine_b);
-  if (a && b) text += unifiedDiff(*a, *b);
-  return text;
+  return verdictText(out.verdict, out.logs);
 }
 
-std::string shellQuote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// A reproducer bundle: FINDINGS/<kind>-<module hash>/ with the module, every
-// engine's log, the verdict with its diff, repro.sh, and ENGINE.input.wasm
-// for an external engine given other bytes (Binaryen: `gc` stubbed).
+// A reproducer bundle (tools/bundle.h), plus ENGINE.input.wasm for an
+// external engine given other bytes (Binaryen: `gc` stubbed).
 std::optional<std::string> writeFinding(const DiffOptions& opts, const std::string& source,
                                         const ModuleRun& r, std::string* dir) {
-  std::vector<NamedFile> files;
-  files.emplace_back("module.wasm", r.bytes);
-  for (const ExecutionLog& l : r.out.logs) {
-    std::string text = fmt::format("# {} ({}){}\n", l.engine, logStatusName(l.status),
-                                   l.message.empty() ? "" : ": " + l.message);
-    files.emplace_back(l.engine + ".log", textBytes(text + joinLines(l.lines)));
-  }
-  files.emplace_back("verdict.txt", textBytes(findingText(r.out)));
+  BundleSpec spec;
+  spec.module = r.bytes;
+  spec.verdict = r.out.verdict;
+  spec.logs = r.out.logs;
+  spec.source = source;
+  spec.fault = activeFault() == Fault::None ? "" : std::string(faultName(activeFault()));
+  spec.limits.fuel = opts.fuel;
+  spec.limits.max_call_depth = opts.max_depth;
+  spec.limits.max_heap = opts.max_heap;
+  spec.limits.verify_after_call = !opts.no_verify;
+  spec.broken_stack_maps = opts.broken_stack_maps;
   // What an external engine was given, where that is not module.wasm.
   if (auto input = decodeInput(r.bytes); input.ok()) {
     for (const ExecutionLog& l : r.out.logs) {
       if (l.ours) continue;
       std::vector<uint8_t> given = externalInputBytes(l.engine, input.value());
-      if (given != r.bytes) files.emplace_back(l.engine + ".input.wasm", std::move(given));
+      if (given != r.bytes)
+        spec.extra_files.emplace_back(l.engine + ".input.wasm", std::move(given));
     }
   }
-  std::string repro = fmt::format(
-      "#!/bin/sh\n"
-      "# {}\n"
-      "# from {}\n"
-      "# Exit 4 while the finding reproduces. SLABFUZZ names the binary.\n"
-      "exec \"${{SLABFUZZ:-slabfuzz}}\" diff \"$(dirname \"$0\")/module.wasm\" --engines {} "
-      "--fuel {} --max-depth {} --max-heap {}{}{}\n",
-      r.out.verdict.signature.toString(), source, shellQuote(opts.engines), opts.fuel,
-      opts.max_depth, opts.max_heap, opts.no_verify ? " --no-verify" : "",
-      opts.broken_stack_maps ? " --broken-stack-maps" : "");
-  files.emplace_back("repro.sh", textBytes(repro));
-  std::string kind = r.out.verdict.signature.kindText();
-  for (char& c : kind)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '-';
-  uint64_t h = 1469598103934665603ull;  // FNV-1a of the module: the same module, the same name
-  for (uint8_t b : r.bytes) h = (h ^ b) * 1099511628211ull;
-  std::string name = fmt::format("{}-{:08x}", kind.substr(0, 60), static_cast<uint32_t>(h ^ (h >> 32)));
-  auto err = writeDirectoryAtomically(opts.findings, name, files, dir);
-  if (!err) {
-    std::error_code ec;
-    std::filesystem::permissions(*dir + "/repro.sh", std::filesystem::perms::owner_exec,
-                                 std::filesystem::perm_options::add, ec);
-  }
-  return err;
+  return writeBundle(opts.findings, spec, dir);
 }
 
 // The modules named by `paths`: files as given, directories' *.wasm and
@@ -343,8 +307,9 @@ void addDiffCommand(CLI::App& app, int* exit_code) {
                 "self-test: our configurations compile with liveness that ignores loop back "
                 "edges (the seed bug's class), which the slab configurations must catch");
   cmd->add_option("--findings", opts->findings,
-                  "write each finding as a reproducer bundle DIR/<kind>-<hash>/ (module.wasm, "
-                  "every engine's log, verdict.txt, repro.sh); never replaces one");
+                  "write each finding as a reproducer bundle DIR/<kind>-<hash>/ (module.wasm and "
+                  ".wat, every engine's log, verdict.txt, signature.txt, finding.json, "
+                  "repro.sh); never replaces one");
   cmd->callback([opts, exit_code] { *exit_code = diff(*opts); });
 }
 

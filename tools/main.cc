@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
   slabfuzz::cli::addDiffCommand(app, &exit_code);
   slabfuzz::cli::addXrunCommand(app, &exit_code);
   slabfuzz::cli::addFaultsCommand(app, &exit_code);
+  slabfuzz::cli::addHuntCommand(app, &exit_code);
+  slabfuzz::cli::addReduceCommand(app, &exit_code);
+  slabfuzz::cli::addTriageCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

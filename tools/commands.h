@@ -32,6 +32,7 @@ void addFaultsCommand(CLI::App& app, int* exit_code);
 // Registers `hunt` (the fault zoo's deterministic detection loop); exit 0
 // detected, 1 not detected within the budget, 2 usage.
 void addHuntCommand(CLI::App& app, int* exit_code);
+void addLaneCommand(CLI::App& app, int* exit_code);
 // Registers `triage` (findings grouped by signature bucket); exit codes 0-2
 // as above, 4 when there are findings.
 void addTriageCommand(CLI::App& app, int* exit_code);

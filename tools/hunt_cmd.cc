@@ -31,9 +31,9 @@
 #include "generators/encode.h"
 #include "heap/faults.h"
 #include "oracle/engine.h"
-#include "oracle/external_engine.h"
 #include "tools/commands.h"
 #include "tools/crash_guard.h"
+#include "tools/xcheck.h"
 
 namespace slabfuzz::cli {
 namespace {
@@ -52,24 +52,6 @@ struct HuntOptions {
   bool json = false;
   bool in_process = false;
 };
-
-// The input stream: input i of seed s is a function of (s, i) alone.
-uint64_t splitmix(uint64_t& x) {
-  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-std::vector<uint8_t> streamInput(uint64_t seed, uint64_t index, size_t min_len, size_t max_len) {
-  uint64_t x = seed * 0x2545F4914F6CDD1Dull ^ (index + 1) * 0x9E3779B97F4A7C15ull;
-  size_t len = min_len + splitmix(x) % (max_len - min_len + 1);
-  std::vector<uint8_t> bytes(len);
-  for (size_t i = 0; i < len; i += 8) {
-    uint64_t w = splitmix(x);
-    std::memcpy(bytes.data() + i, &w, std::min<size_t>(8, len - i));
-  }
-  return bytes;
-}
 
 // What the child tells the parent, in shared memory (a crash loses nothing
 // written before it).
@@ -96,13 +78,9 @@ class Hunter {
 
   // Sets up external engines and the Binaryen lane; the error says why not.
   std::optional<std::string> start() {
-    for (std::string_view rest = o_.xcheck; !rest.empty();) {
-      std::string_view name = rest.substr(0, rest.find(','));
-      rest.remove_prefix(std::min(rest.size(), name.size() + 1));
-      auto engines = makeEngines(fmt::format("ref,{}", name), OracleLimits{}, externalEngineFactory());
-      if (!engines.ok()) return "--xcheck: " + engines.error();
-      xchecks_.push_back(std::move(engines).value());
-    }
+    auto x = CrossCheck::start(o_.xcheck);
+    if (!x.ok()) return "--xcheck: " + x.error();
+    xcheck_ = std::move(x).value();
     if (o_.lane != "gcgen") {
       auto lane = BinaryenLane::start(LaneOptions{});
       if (!lane.ok()) return "the Binaryen lane did not start: " + lane.error().message;
@@ -133,21 +111,13 @@ class Hunter {
     if (j.verdict.kind == Verdict::Kind::Finding) {
       return detection(fmt::format("{} diff", lane), j.verdict);
     }
-    if (xchecks_.empty() || j.verdict.kind == Verdict::Kind::Rejected) return std::nullopt;
+    if (xcheck_.empty() || j.verdict.kind == Verdict::Kind::Rejected) return std::nullopt;
     if (module_bytes.empty()) module_bytes = encodeModule(*run->input.module);
     auto input = decodeInput(module_bytes);
     if (!input.ok()) return std::nullopt;
-    // The reference engines vote: ours is wrong when every one of them
-    // that ran to the end disagrees with it. One that alone disagrees has
-    // a bug of its own (corpus/divergences/), not a detection. The next
-    // engine is asked only while no conclusive one agrees.
-    std::optional<Verdict> against;
-    for (const auto& engines : xchecks_) {
-      DiffOutcome out = runDifferential(engines, input.value());
-      if (out.verdict.kind == Verdict::Kind::Agree) return std::nullopt;
-      if (out.verdict.kind == Verdict::Kind::Finding && !against) against = out.verdict;
-    }
-    if (against) return detection(fmt::format("{} xcheck", lane), *against);
+    CrossCheckResult x = xcheck_.check(input.value());
+    if (x.kind == CrossCheckResult::Kind::Finding)
+      return detection(fmt::format("{} xcheck", lane), x.outcome.verdict);
     return std::nullopt;
   }
 
@@ -163,7 +133,7 @@ class Hunter {
   }
 
   const HuntOptions& o_;
-  std::vector<std::vector<std::unique_ptr<Engine>>> xchecks_;  // per engine: ref and it
+  CrossCheck xcheck_;
   std::unique_ptr<BinaryenLane> lane_;
 };
 

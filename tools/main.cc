@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   slabfuzz::cli::addXrunCommand(app, &exit_code);
   slabfuzz::cli::addFaultsCommand(app, &exit_code);
   slabfuzz::cli::addHuntCommand(app, &exit_code);
+  slabfuzz::cli::addLaneCommand(app, &exit_code);
   slabfuzz::cli::addReduceCommand(app, &exit_code);
   slabfuzz::cli::addTriageCommand(app, &exit_code);
   slabfuzz::cli::addCampaignCommand(app, &exit_code);

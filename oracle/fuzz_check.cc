@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,14 @@ struct Counts {
   uint64_t runs = 0, agree = 0, inconclusive = 0, rejected = 0, other_bucket = 0, recorded = 0;
 };
 std::string& recordDir();
+// Record mode writes the first kMaxRecordedPerBucket inputs of each bucket
+// per process: under a fault, most inputs may find it, and ten thousand
+// crash files a minute would bury the campaign's disk and its triage.
+constexpr uint64_t kMaxRecordedPerBucket = 16;
+std::map<std::string, uint64_t>& recordedIn() {
+  static std::map<std::string, uint64_t> m;
+  return m;
+}
 Counts& counts() {
   static Counts c;
   return c;
@@ -45,8 +54,9 @@ void printCounts() {
     std::fprintf(stderr, "slabfuzz oracle: %llu finding(s) outside bucket '%s' not reported\n",
                  static_cast<unsigned long long>(c.other_bucket), keepBucket().c_str());
   if (c.recorded > 0)
-    std::fprintf(stderr, "slabfuzz oracle: %llu finding(s) recorded\n",
-                 static_cast<unsigned long long>(c.recorded));
+    std::fprintf(stderr, "slabfuzz oracle: %llu finding(s) in %zu bucket(s), at most %llu per bucket written\n",
+                 static_cast<unsigned long long>(c.recorded), recordedIn().size(),
+                 static_cast<unsigned long long>(kMaxRecordedPerBucket));
   if (Fault f = activeFault(); f != Fault::None) {
     std::fprintf(stderr, "slabfuzz fault %s: reached %llu, triggered %llu\n",
                  std::string(faultName(f)).c_str(),
@@ -157,7 +167,8 @@ Verdict fuzzCheck(const ModuleInput& input, uint32_t choice, const FuzzCheckOpti
       }
       if (!recordDir().empty()) {
         ++c.recorded;
-        recordFinding(v, options.raw_input);
+        if (++recordedIn()[v.signature.bucket()] <= kMaxRecordedPerBucket)
+          recordFinding(v, options.raw_input);
         break;
       }
       reportFinding(v, j.logs);

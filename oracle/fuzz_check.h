@@ -63,7 +63,9 @@ void setKeepBucket(std::string bucket);
 // DIR/crash-<16 hex of its hash>, as libFuzzer names a crash, unless that
 // file exists (never overwritten; written whole or not at all), one line
 // naming it goes to stderr, and fuzzCheck returns. Under a fault a third of
-// all inputs may find it; aborting would restart the fuzzer each time.
+// all inputs may find it; aborting would restart the fuzzer each time. Only
+// the first 16 inputs of each bucket are written per process (the rest are
+// counted, and the count printed at exit).
 // Set once, before fuzzing.
 void setRecordDir(std::string dir);
 

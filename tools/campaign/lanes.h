@@ -1,0 +1,72 @@
+// The lanes `slabfuzz campaign` runs beside its fuzzers: `slabfuzz lane ttf`
+// (Binaryen translate-to-fuzz modules) and `slabfuzz lane xcheck` (the
+// fuzzers' corpus entries against V8 and Binaryen), each one long-lived
+// child process of this binary.
+// Owns: their command lines, reading their event lines (tools/lane_cmd.cc's
+// "lane: status|finding|crash-filed {json}"), counting across restarts, and
+// restarting a lane the runtime under test took down (that death is a
+// finding: the lane files its input on the next start). Does not own: what
+// the lanes do (lane_cmd.cc) or the campaign's loop (campaign_cmd.cc).
+// Contract: a lane that cannot start, or dies more than kMaxLaneRestarts
+// times, stops with the reason in `stopped`; the campaign goes on without it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace slabfuzz::cli::campaign {
+
+inline constexpr int kMaxLaneRestarts = 200;
+
+struct LaneEvent {
+  std::string bucket;  // what triage groups by
+  std::string kind;    // the signature's kind ("diff:log", "sanitizer:SEGV")
+  std::string where;   // a bundle directory, or the lane's log
+};
+
+struct LaneProcess {
+  std::string kind;  // "ttf" or "xcheck"
+  std::filesystem::path dir;  // DIR/lanes/<kind>: state/, findings/
+  std::string log;            // this run's log
+  std::vector<std::string> argv_tail;  // --watch ..., --seed ...
+  pid_t pid = -1;
+  int starts = 0;
+  uint64_t log_offset = 0;
+  std::string partial;
+  // Counts: those of earlier processes of this run, plus the live one's.
+  struct Counts {
+    uint64_t inputs = 0, agree = 0, inconclusive = 0, rejected = 0, findings = 0;
+  } before, now;
+  uint64_t deaths = 0, crash_files = 0;
+  std::string stopped;
+  std::string last_death;
+
+  Counts total() const {
+    return {before.inputs + now.inputs, before.agree + now.agree,
+            before.inconclusive + now.inconclusive, before.rejected + now.rejected,
+            before.findings + now.findings};
+  }
+  std::filesystem::path findings() const { return dir / "findings"; }
+};
+
+// Starts (or restarts) the lane: `self` is this binary, `fault` the active
+// fault ("" for none), `crashes` DIR/crashes.
+bool startLane(LaneProcess& l, const std::string& self, const std::string& fault,
+               const std::filesystem::path& crashes, double seconds_left);
+
+// Reads the lane's new lines and notices its end; returns the findings it
+// reported since the last call (a death of the process is one, kind
+// "sanitizer:<what>"). Restarts a dead lane while `restart` is true.
+std::vector<LaneEvent> pumpLane(LaneProcess& l, const std::string& self, const std::string& fault,
+                                const std::filesystem::path& crashes, double seconds_left,
+                                bool restart);
+
+// Stops the lane (SIGTERM, then SIGKILL) and reads what it said last.
+std::vector<LaneEvent> stopLane(LaneProcess& l);
+
+}  // namespace slabfuzz::cli::campaign

@@ -85,6 +85,19 @@ std::string reproScript(const BundleSpec& s, const std::string& engines) {
   }
   sh += s.fault.empty() ? "unset SLABFUZZ_FAULT\n"
                         : fmt::format("SLABFUZZ_FAULT={}\nexport SLABFUZZ_FAULT\n", s.fault);
+  if (s.verdict.signature.kind == FindingKind::Crash) {
+    // A crash: `diff` ends with the sanitizer's status or a signal, not 4.
+    // The script says 4 while the report (or the signal) is still there.
+    sh += fmt::format(
+        "out=$(\"${{SLABFUZZ:-slabfuzz}}\" diff \"$(dirname \"$0\")/module.wasm\" {} 2>&1)\n"
+        "status=$?\n"
+        "printf '%s\\n' \"$out\"\n"
+        "case $out in *\"ERROR: AddressSanitizer\"*|*\"runtime error: \"*|*\"SUMMARY: \"*) exit 4 ;; esac\n"
+        "[ \"$status\" -ge 128 ] && exit 4\n"
+        "exit \"$status\"\n",
+        diffArguments(s, engines));
+    return sh;
+  }
   sh += fmt::format("exec \"${{SLABFUZZ:-slabfuzz}}\" diff \"$(dirname \"$0\")/module.wasm\" {}\n",
                     diffArguments(s, engines));
   return sh;

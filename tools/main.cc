@@ -48,8 +48,10 @@ int main(int argc, char** argv) {
     return slabfuzz::cli::kExitUsage;
   }
   // The canaries of the active fault: whether its code ran and whether it
-  // changed what the engine did (heap/faults.h).
-  if (slabfuzz::Fault f = slabfuzz::activeFault(); f != slabfuzz::Fault::None) {
+  // changed what the engine did (heap/faults.h). The campaign runs the
+  // runtime only in child processes, which print their own.
+  const bool runs_children = app.got_subcommand("campaign");
+  if (slabfuzz::Fault f = slabfuzz::activeFault(); f != slabfuzz::Fault::None && !runs_children) {
     fmt::print(stderr, "fault {}: reached {}, triggered {}\n", slabfuzz::faultName(f),
                slabfuzz::faultReached(f), slabfuzz::faultTriggered(f));
   }

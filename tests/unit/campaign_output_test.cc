@@ -76,6 +76,41 @@ TEST(CampaignOutput, BucketWithoutInstruction) {
   EXPECT_EQ(bucketOfSignature("diff:result at module [compare]"), "diff:result [compare]");
 }
 
+TEST(CampaignOutput, AflStats) {
+  // The shape of an AFL++ 4 fuzzer_stats file (keys padded to a column).
+  const char* text =
+      "start_time        : 1700000000\n"
+      "execs_done        : 123456\n"
+      "execs_per_sec     : 812.37\n"
+      "corpus_count      : 97\n"
+      "saved_crashes     : 3\n"
+      "saved_hangs       : 1\n"
+      "edges_found       : 4242\n"
+      "stability         : 99.87%\n"
+      "target_mode       : shmem_testcase persistent \n";
+  AflStats st = parseAflStats(text);
+  EXPECT_TRUE(st.valid);
+  EXPECT_EQ(st.execs, 123456u);
+  EXPECT_NEAR(st.execs_per_sec, 812.37, 1e-9);
+  EXPECT_EQ(st.corpus, 97u);
+  EXPECT_EQ(st.crashes, 3u);
+  EXPECT_EQ(st.hangs, 1u);
+  EXPECT_EQ(st.edges, 4242u);
+  EXPECT_NEAR(st.stability, 99.87, 1e-9);
+  EXPECT_EQ(st.target_mode, "shmem_testcase persistent");
+}
+
+TEST(CampaignOutput, AflStatsOlderNamesAndNonsense) {
+  AflStats old = parseAflStats("execs_done : 5\nunique_crashes : 2\nunique_hangs : 4\npaths_total : 9\n");
+  EXPECT_TRUE(old.valid);
+  EXPECT_EQ(old.crashes, 2u);
+  EXPECT_EQ(old.hangs, 4u);
+  EXPECT_EQ(old.corpus, 9u);
+  EXPECT_FALSE(parseAflStats("").valid);
+  EXPECT_FALSE(parseAflStats("#1024 cov: 5 ft: 7\n").valid);
+  EXPECT_FALSE(parseAflStats("corpus_count : 3\n").valid);  // being written: no execs_done yet
+}
+
 TEST(CampaignOutput, Durations) {
   EXPECT_EQ(parseDuration("90s"), 90u);
   EXPECT_EQ(parseDuration("10m"), 600u);

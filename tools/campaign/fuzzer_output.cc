@@ -2,6 +2,7 @@
 #include "tools/campaign/fuzzer_output.h"
 
 #include <charconv>
+#include <string>
 #include <vector>
 
 namespace slabfuzz::cli::campaign {
@@ -132,6 +133,40 @@ std::optional<NamedFinding> findingInOutput(std::string_view output) {
     }
   }
   return std::nullopt;
+}
+
+AflStats parseAflStats(std::string_view text) {
+  AflStats st;
+  for (size_t start = 0; start < text.size();) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(start, nl - start);
+    start = nl + 1;
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view key = trimmed(line.substr(0, colon)), value = trimmed(line.substr(colon + 1));
+    auto num = [&]() -> uint64_t {
+      uint64_t v = 0;
+      std::from_chars(value.data(), value.data() + value.size(), v);
+      return v;
+    };
+    auto real = [&]() -> double {
+      double v = 0;
+      std::from_chars(value.data(), value.data() + value.size(), v);
+      return v;
+    };
+    if (key == "execs_done") {
+      st.execs = num();
+      st.valid = true;
+    } else if (key == "execs_per_sec") st.execs_per_sec = real();
+    else if (key == "corpus_count" || key == "paths_total") st.corpus = num();
+    else if (key == "edges_found") st.edges = num();
+    else if (key == "saved_crashes" || key == "unique_crashes") st.crashes = num();
+    else if (key == "saved_hangs" || key == "unique_hangs") st.hangs = num();
+    else if (key == "stability") st.stability = real();
+    else if (key == "target_mode") st.target_mode = std::string(value);
+  }
+  return st;
 }
 
 std::optional<uint64_t> parseDuration(std::string_view text) {

@@ -51,6 +51,22 @@ std::optional<NamedFinding> findingInOutput(std::string_view output);
 // function and IR index dropped from the site, the instruction kept.
 std::string bucketOfSignature(std::string_view signature);
 
+// One AFL++ instance's fuzzer_stats file ("key : value" per line). Fields
+// that are missing read as zero; `valid` is false when the text has no
+// execs_done line (not a stats file, or one being written).
+struct AflStats {
+  bool valid = false;
+  uint64_t execs = 0;        // execs_done
+  double execs_per_sec = 0;  // execs_per_sec (AFL's average over the run)
+  uint64_t corpus = 0;       // corpus_count
+  uint64_t edges = 0;        // edges_found
+  uint64_t crashes = 0;      // saved_crashes (unique_crashes before AFL++ 4)
+  uint64_t hangs = 0;        // saved_hangs (unique_hangs)
+  double stability = 0;      // stability, in percent
+  std::string target_mode;
+};
+AflStats parseAflStats(std::string_view text);
+
 // "90s", "10m", "1h", "2h30m" or plain seconds ("45"); nothing when the
 // text is not a positive duration.
 std::optional<uint64_t> parseDuration(std::string_view text);

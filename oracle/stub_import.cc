@@ -45,9 +45,16 @@ std::vector<Instr> stubBody(const Module& m, uint32_t type_index) {
   return body;
 }
 
+// A function index after the move. The module may not be valid (the
+// engines judge that): an index out of range stays as it is, and stays out
+// of range, since the count of functions does not change.
+uint32_t moved(const std::vector<uint32_t>& to, uint32_t index) {
+  return index < to.size() ? to[index] : index;
+}
+
 void remapCode(std::vector<Instr>& code, const std::vector<uint32_t>& to) {
   for (Instr& ins : code) {
-    if (opcodeInfo(ins.op).imm == ImmKind::Func) ins.a = to[ins.a];
+    if (opcodeInfo(ins.op).imm == ImmKind::Func) ins.a = moved(to, ins.a);
   }
 }
 
@@ -79,12 +86,17 @@ Module stubFunctionImports(Module m, std::string_view module, std::string_view n
       ++func;
     }
     if (import == m.imports.size()) return m;
+    // A stub needs the import's function type; without one the module is
+    // invalid and goes to the engines as it is, to be refused there.
+    const uint32_t type_index = m.imports[import].func_type;
+    if (type_index >= m.types.size() || m.types[type_index].composite.kind != CompositeKind::Func ||
+        func >= m.func_types.size())
+      return m;
 
     const auto total = static_cast<uint32_t>(m.func_types.size());
     std::vector<uint32_t> to(total);
     for (uint32_t i = 0; i < total; ++i) to[i] = i < func ? i : i == func ? total - 1 : i - 1;
 
-    const uint32_t type_index = m.imports[import].func_type;
     m.imports.erase(m.imports.begin() + static_cast<std::ptrdiff_t>(import));
     --m.num_imported_funcs;
     m.func_types.erase(m.func_types.begin() + func);
@@ -106,9 +118,9 @@ Module stubFunctionImports(Module m, std::string_view module, std::string_view n
     }
     for (DataSegment& seg : m.datas) remapCode(seg.memory_offset.instrs, to);
     for (Export& e : m.exports) {
-      if (e.kind == ExternKind::Func) e.index = to[e.index];
+      if (e.kind == ExternKind::Func) e.index = moved(to, e.index);
     }
-    if (m.start) m.start = to[*m.start];
+    if (m.start) m.start = moved(to, *m.start);
     remapKeys(m.names.functions, to);
     remapKeys(m.names.locals, to);
     remapKeys(m.names.labels, to);

@@ -723,6 +723,11 @@ std::string bucketSummary(const Campaign& c, size_t max_len) {
   return s;
 }
 
+std::string percent(uint64_t part, uint64_t whole) {
+  if (!whole) return "n/a";
+  return fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+}
+
 // A finding a lane reported: counted and announced like a named crash file.
 void laneFinding(Campaign& c, const LaneProcess& l, const LaneEvent& e) {
   if (!c.first_finding_s) c.first_finding_s = secondsSince(c.start);
@@ -759,11 +764,18 @@ std::string statusLine(const Campaign& c, double rate, size_t width) {
   line += fmt::format(" | findings {} (+{} new)", s.crash_files + lane_findings, s.new_crash_files + lane_findings);
   if (s.timeouts) line += fmt::format(", timeouts {}", s.timeouts);
   if (!c.buckets.empty()) line += ": " + bucketSummary(c, width ? 60 : 400);
+  uint64_t judged = 0, inconclusive = 0;
   for (const LaneProcess& l : c.lanes) {
     auto n = l.total();
     line += fmt::format(" | {} lane {} in, {} found{}", l.kind, shortCount(n.inputs), n.findings,
                         l.stopped.empty() ? "" : " (stopped)");
+    judged += n.inputs - std::min(n.inputs, n.rejected);
+    inconclusive += n.inconclusive;
   }
+  // The fuzzers' -fork parents keep their jobs' verdict counts to
+  // themselves: the live inconclusive rate is the lanes' (the report adds
+  // the fuzzers' over their final corpus).
+  if (judged) line += fmt::format(" | inconclusive {}", percent(inconclusive, judged));
   if (width && line.size() > width - 1) line = line.substr(0, width - 4) + "...";
   return line;
 }
@@ -876,6 +888,9 @@ void fuzz(Campaign& c) {
     }
     pumpNamer(c, true);
     pumpLanes(c, !g_interrupted);
+    if (now > hard_stop)  // a lane stuck past its --time
+      for (LaneProcess& l : c.lanes)
+        for (const LaneEvent& e : stopLane(l)) laneFinding(c, l, e);
     for (const LaneProcess& l : c.lanes) running = running || l.pid > 0;
     uint64_t execs = totals(c).execs;
     window.emplace_back(now, execs);
@@ -1168,11 +1183,6 @@ bool plot(Campaign& c) {
   return true;
 }
 
-std::string percent(uint64_t part, uint64_t whole) {
-  if (!whole) return "n/a";
-  return fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
-}
-
 // Each reduced module as text (Binaryen's wasm-dis, written by `reduce`),
 // so that the report shows what the bug needs without a click.
 std::string reducedModules(const Campaign& c, const TriageResult& tr) {
@@ -1345,6 +1355,9 @@ std::string report(Campaign& c, const TriageResult& tr, bool plots, size_t findi
     if (!l.stopped.empty()) md += fmt::format("- **the lane stopped early**: {}\n", l.stopped);
   }
   md += "\n## Not in this report\n\n";
+  if (c.opts.engine == "afl")
+    md += "- AFL++'s figures between its statistics updates: afl-fuzz writes `fuzzer_stats` about "
+          "once a minute, so the live status and the time series move in those steps.\n";
   for (const char* k : {"ttf", "xcheck"})
     if (std::none_of(c.lanes.begin(), c.lanes.end(), [&](const LaneProcess& l) { return l.kind == k; }))
       md += fmt::format("- The {} lane: not run (`--lanes`).\n", k);

@@ -109,6 +109,8 @@ TEST(CampaignOutput, AflStatsOlderNamesAndNonsense) {
   EXPECT_FALSE(parseAflStats("").valid);
   EXPECT_FALSE(parseAflStats("#1024 cov: 5 ft: 7\n").valid);
   EXPECT_FALSE(parseAflStats("corpus_count : 3\n").valid);  // being written: no execs_done yet
+  // A run too short to time: AFL writes "inf".
+  EXPECT_EQ(parseAflStats("execs_done : 1\nexecs_per_sec : inf\n").execs_per_sec, 0.0);
 }
 
 TEST(CampaignOutput, Durations) {

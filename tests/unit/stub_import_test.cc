@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -87,6 +88,48 @@ TEST(StubImport, NoMatchingImportLeavesTheModuleAlone) {
   Module same = stubFunctionImports(m, "fuzzing-support", "no-such-import", &replaced);
   EXPECT_EQ(replaced, 0);
   EXPECT_EQ(encodeModule(same), encodeModule(m));
+}
+
+// The cross-check lane hands the engines modules our validator refused (a
+// validation difference is a finding too): stubbing must not read past
+// its tables on them. An index out of range stays out of range.
+TEST(StubImport, InvalidModulesAreLeftInvalidNotOverrun) {
+  int tried = 0;
+  for (uint64_t seed = 0; seed < 40 && tried < 5; ++seed) {
+    Module m = gcgen::generateModule(seedBytes(seed, 2000));
+    if (!importsGc(m)) continue;
+    ++tried;
+    const auto total = static_cast<uint32_t>(m.func_types.size());
+    // A call to a function that does not exist, an export of one, and a
+    // start function out of range.
+    Instr bad;
+    bad.op = Opcode::Call;
+    bad.a = total + 40;
+    ASSERT_FALSE(m.functions.empty());
+    m.functions[0].body.insert(m.functions[0].body.begin(), bad);
+    Export e;
+    e.name = "ghost";
+    e.kind = ExternKind::Func;
+    e.index = total + 7;
+    m.exports.push_back(e);
+    m.start = total + 9;
+    int replaced = 0;
+    Module stubbed = stubFunctionImports(m, "fuzzing-support", "gc", &replaced);
+    EXPECT_EQ(replaced, 1);
+    EXPECT_EQ(stubbed.functions[0].body[0].a, total + 40);
+    EXPECT_EQ(stubbed.exports.back().index, total + 7);
+    EXPECT_EQ(stubbed.start, std::optional<uint32_t>(total + 9));
+    EXPECT_FALSE(validateModule(stubbed).ok());
+  }
+  EXPECT_EQ(tried, 5);
+  // An import whose type is not there: nothing to build a stub from.
+  Module m = gcgen::generateModule(seedBytes(3, 2000));
+  for (Import& i : m.imports)
+    if (i.kind == ExternKind::Func) i.func_type = static_cast<uint32_t>(m.types.size()) + 3;
+  int replaced = -1;
+  Module same = stubFunctionImports(m, "fuzzing-support", "gc", &replaced);
+  EXPECT_EQ(replaced, 0);
+  EXPECT_EQ(same.imports.size(), m.imports.size());
 }
 
 }  // namespace

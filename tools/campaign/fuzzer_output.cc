@@ -2,6 +2,7 @@
 #include "tools/campaign/fuzzer_output.h"
 
 #include <charconv>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -150,10 +151,11 @@ AflStats parseAflStats(std::string_view text) {
       std::from_chars(value.data(), value.data() + value.size(), v);
       return v;
     };
+    // AFL writes "inf" for a rate over a run too short to time.
     auto real = [&]() -> double {
       double v = 0;
       std::from_chars(value.data(), value.data() + value.size(), v);
-      return v;
+      return std::isfinite(v) && v >= 0 ? v : 0;
     };
     if (key == "execs_done") {
       st.execs = num();

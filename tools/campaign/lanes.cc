@@ -127,9 +127,16 @@ std::vector<LaneEvent> pumpLane(LaneProcess& l, const std::string& self, const s
 std::vector<LaneEvent> stopLane(LaneProcess& l) {
   std::vector<LaneEvent> events;
   if (l.pid <= 0) return events;
-  stopChild(l.pid, 5);
+  ChildEnd end = stopChild(l.pid, 5);
   l.pid = -1;
   readLines(l, events);
+  // Killed by us in the middle of an input: that input did not crash it,
+  // so the next start must not file it as a crash.
+  if (!end.exited) {
+    std::error_code ec;
+    fs::remove(l.dir / "state" / "inflight.bin", ec);
+    fs::remove(l.dir / "state" / "inflight.target", ec);
+  }
   return events;
 }
 

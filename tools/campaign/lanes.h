@@ -66,7 +66,8 @@ std::vector<LaneEvent> pumpLane(LaneProcess& l, const std::string& self, const s
                                 const std::filesystem::path& crashes, double seconds_left,
                                 bool restart);
 
-// Stops the lane (SIGTERM, then SIGKILL) and reads what it said last.
+// Stops the lane (SIGTERM, then SIGKILL) and reads what it said last. A
+// lane killed mid-input has its input in flight dropped: it was not a crash.
 std::vector<LaneEvent> stopLane(LaneProcess& l);
 
 }  // namespace slabfuzz::cli::campaign

@@ -1,5 +1,6 @@
 #include "heap/reference_heap.h"
 #include "heap/storage.h"
+#include "runtime/storage_bytes.h"
 
 #include <fmt/format.h>
 
@@ -19,17 +20,6 @@ using storage::storeBits;
 }  // namespace
 
 ReferenceHeap::ReferenceHeap(const TypeStore& types, HeapLimits limits) : Heap(types, limits) {}
-
-uint32_t ReferenceHeap::storageSize(ValType t) {
-  switch (t.kind()) {
-    case ValKind::I8: return 1;
-    case ValKind::I16: return 2;
-    case ValKind::I32:
-    case ValKind::F32: return 4;
-    default:  // i64, f64, references (as Ref bits); v128 is out of scope
-      return 8;
-  }
-}
 
 void ReferenceHeap::callerBug(std::string_view op, Ref obj, std::string_view what) const {
   // See the header: only a broken runtime gets here, never a module.
@@ -66,7 +56,7 @@ const ReferenceHeap::StructLayout& ReferenceHeap::computeLayout(CanonTypeId type
   if (!l.known) {
     l.first = static_cast<uint32_t>(masks_.size());
     for (const FieldType& f : types_.fields(type)) {
-      uint32_t size = storageSize(f.type);
+      uint32_t size = storageBytes(f.type);
       masks_.push_back(size == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * size)) - 1);
       l.bytes += size;
     }
@@ -130,7 +120,7 @@ Result<Ref, TrapKind> ReferenceHeap::newStruct(CanonTypeId type, std::span<const
 Result<Ref, TrapKind> ReferenceHeap::newArray(CanonTypeId type, uint32_t length, Value fill) {
   if (type >= types_.size() || types_.kind(type) != CompositeKind::Array)
     callerBug("newArray", Ref::null(), fmt::format("type {} is not an array type", type));
-  uint32_t elem_size = storageSize(types_.fields(type)[0].type);
+  uint32_t elem_size = storageBytes(types_.fields(type)[0].type);
   // The element bytes are computed in 64 bits; a length whose size would
   // overflow them is "too large" even before the byte limit (WAMR 4942's
   // class: array.new length * size overflow).

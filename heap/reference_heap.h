@@ -53,7 +53,6 @@ class ReferenceHeap final : public Heap {
   // 16-byte header (type, and length for arrays) plus each field or element
   // at its storage size (i8 1, i16 2, i32/f32 4, i64/f64/ref 8).
   static constexpr uint64_t kHeaderBytes = 16;
-  static uint32_t storageSize(ValType t);
 
  private:
   // One object. Array elements live packed at their storage size, so an i8
@@ -73,7 +72,7 @@ class ReferenceHeap final : public Heap {
   };
   // Field layout of a struct type, computed once per type: its fields'
   // masks are masks_[first, first + count); `bytes` is the size estimate of
-  // the fields (storageSize each), what HeapLimits counts.
+  // the fields (storageBytes each, runtime/storage_bytes.h), what HeapLimits counts.
   struct StructLayout {
     bool known = false;
     uint32_t first = 0;

@@ -2,6 +2,7 @@
 // slab_heap.h. The verifier is heap/verify.cc.
 #include "heap/slab_heap.h"
 #include "heap/storage.h"
+#include "runtime/storage_bytes.h"
 
 #include <fmt/format.h>
 
@@ -20,15 +21,6 @@ using storage::storeBits;
 static_assert(std::endian::native == std::endian::little,
               "packed elements are the low bytes of a little-endian word");
 
-uint32_t storageBytes(ValType t) {
-  switch (t.kind()) {
-    case ValKind::I8: return 1;
-    case ValKind::I16: return 2;
-    case ValKind::I32:
-    case ValKind::F32: return 4;
-    default: return 8;  // i64, f64, references
-  }
-}
 uint64_t maskFor(uint32_t size) {
   return size == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * size)) - 1;
 }

@@ -32,6 +32,7 @@
 #include "heap/faults.h"
 #include "runtime/compile.h"
 #include "runtime/numeric.h"
+#include "runtime/storage_bytes.h"
 
 namespace slabfuzz {
 
@@ -99,16 +100,6 @@ inline Value wr(T x) {
   else if constexpr (std::is_same_v<T, double>) return Value::f64(x);
 }
 
-// Byte size of a storage type in memory or data segments.
-uint32_t storageSize(ValType t) {
-  switch (t.kind()) {
-    case ValKind::I8: return 1;
-    case ValKind::I16: return 2;
-    case ValKind::I32:
-    case ValKind::F32: return 4;
-    default: return 8;
-  }
-}
 // Reads one element of storage type size `z` (little endian), zero-extended.
 Value readElem(const uint8_t* p, uint32_t z) {
   uint64_t v = 0;

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "generators/gcgen/body_gen.h"
+#include "runtime/storage_bytes.h"
 
 namespace slabfuzz::gcgen {
 
@@ -219,17 +220,6 @@ void BodyGen::newStruct(uint32_t type, uint32_t depth) {
 
 namespace {
 
-// Bytes per element as the data segment and our slab heap count them (i64,
-// f64 and references take a word).
-uint32_t elemBytes(ValType t) {
-  switch (t.kind()) {
-    case ValKind::I8: return 1;
-    case ValKind::I16: return 2;
-    case ValKind::I32:
-    case ValKind::F32: return 4;
-    default: return 8;
-  }
-}
 
 }  // namespace
 
@@ -240,7 +230,7 @@ bool BodyGen::segmentArray(uint32_t type) {
   const bool from_elem = elem.isRef() && ctx_.array_elem_seg[type] >= 0;
   const bool from_data = !elem.isRef() && ctx_.data_len > 0;
   if (!from_elem && !from_data) return false;
-  const uint32_t z = elemBytes(elem);
+  const uint32_t z = storageBytes(elem);
   const uint32_t units = from_elem ? ctx_.elem_seg_len : ctx_.data_len / z;
   const uint32_t len = c().upTo(units);
   const uint32_t off = c().upTo(units - len);
@@ -256,7 +246,7 @@ bool BodyGen::segmentArray(uint32_t type) {
 }
 
 uint32_t BodyGen::hugeArrayLength(uint32_t type) {
-  const uint32_t z = elemBytes(tm().fields(type)[0].type);
+  const uint32_t z = storageBytes(tm().fields(type)[0].type);
   // Mostly just past 2^32 / z, so that a byte size computed in 32 bits
   // wraps to a few bytes (exactly 2^32 / z wraps to none); sometimes just
   // below, which only a length limit refuses. One-byte elements cannot

@@ -19,13 +19,6 @@ mode=${2:-options}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fault=loop-back-edge-liveness
 
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
-check() { # check NAME COMMAND...: a pass when the command succeeds
-  local name=$1
-  shift
-  if "$@"; then pass; else fail "$name"; fi
-}
 # run NAME WANT_STATUS PATTERN TIMEOUT -- ARGS...: the exit status and a
 # pattern in the output (whose length depends on the machine).
 run() {

@@ -17,7 +17,6 @@ bin=$1
 src=$2
 # shellcheck source=tests/cli/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-check() { local name=$1; shift; if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $name"; fi; }
 
 expect watch-bad 2 1 'error: lane xcheck: --watch nope: expected TARGET=DIR' -- \
   lane xcheck --state "$work/s0" --findings "$work/f0" --watch nope --time 1

@@ -1,5 +1,6 @@
 # Shared by the CLI boundary tests (sourced, not run): a scratch directory,
-# the pass/fail counters and `expect`. The sourcing script sets `bin` first.
+# the pass/fail counters with `pass`, `fail` and `check`, and `expect`.
+# The sourcing script sets `bin` first.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
@@ -21,4 +22,14 @@ expect() {
     printf 'FAIL %s: status %s (want %s), %s line(s) (want %s), output:\n%s\n' \
       "$name" "$status" "$want_status" "$lines" "$want_lines" "$out"
   fi
+}
+
+pass() { passed=$((passed + 1)); }
+# fail MESSAGE...: counts a failure and says what failed.
+fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
+# check NAME COMMAND...: a pass when the command succeeds, else a failure named NAME.
+check() {
+  local name=$1
+  shift
+  if "$@"; then pass; else fail "$name"; fi
 }

@@ -28,11 +28,6 @@ fi
 extra=()
 [[ $mode == core ]] && extra=(--no-binaryen)
 
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL $*"
-}
-pass() { passed=$((passed + 1)); }
 
 # Bad input: usage errors (2) and a module that is no module (1).
 printf 'not a wasm module at all' >"$work/garbage.wasm"

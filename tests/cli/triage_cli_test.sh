@@ -19,13 +19,6 @@ src=$3
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fault=loop-back-edge-liveness
 
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
-check() { # check NAME CONDITION...: a pass when the command succeeds
-  local name=$1
-  shift
-  if "$@"; then pass; else fail "$name"; fi
-}
 # run_triage NAME WANT_STATUS PATTERN -- ARGS...: like lib.sh's expect, for
 # output whose length depends on the findings (and with a longer limit).
 run_triage() {

@@ -203,9 +203,6 @@ struct Target {
   std::string corpus_counts_note;
 
   uint64_t execs() const { return execs_before + (last ? last->execs : 0); }
-  bool running() const {
-    return pid > 0 || std::any_of(afl_pids.begin(), afl_pids.end(), [](pid_t p) { return p > 0; });
-  }
 };
 
 struct Sample {
@@ -943,10 +940,18 @@ void measureCorpus(Campaign& c) {
   for (Target& t : c.targets) {
     std::string log = (c.run_dir / (t.name + ".corpus-verdicts.log")).string();
     std::string err;
-    ChildEnd e = runStep({{t.binary, "-runs=0", fmt::format("-timeout={}", c.opts.input_timeout),
-                           "-rss_limit_mb=2048", fs::absolute(t.corpus).string()},
-                          c.run_dir.string(), log, std::nullopt},
-                         180, &err);
+    std::vector<std::string> argv = {t.binary, "-runs=0", fmt::format("-timeout={}", c.opts.input_timeout),
+                                     "-rss_limit_mb=2048", fs::absolute(t.corpus).string()};
+    if (c.opts.engine == "afl") {
+      // AFL++'s driver takes no libFuzzer flags: it runs each file it is given.
+      argv = {t.binary};
+      std::error_code ec;
+      for (fs::directory_iterator it(t.corpus, ec), end; !ec && it != end; it.increment(ec))
+        if (it->is_regular_file(ec) && !it->path().filename().string().starts_with("."))
+          argv.push_back(fs::absolute(it->path()).string());
+      std::sort(argv.begin() + 1, argv.end());
+    }
+    ChildEnd e = runStep({argv, c.run_dir.string(), log, std::nullopt}, 180, &err);
     std::string text = readText(log);
     std::optional<OracleCounts> counts;
     for (size_t start = 0; start < text.size();) {
@@ -1224,8 +1229,11 @@ std::string report(Campaign& c, const TriageResult& tr, bool plots, size_t findi
   md += fmt::format("| targets | {} |\n", fmt::join(names, ", "));
   if (c.opts.engine == "afl") {
     std::string mode;
-    for (const Target& t : c.targets)
-      if (t.afl_stats) mode = fmt::format("; target mode {}, stability {:.1f}%", t.afl_stats->target_mode, t.afl_stats->stability);
+    for (const Target& t : c.targets) {
+      if (t.afl_stats) mode += fmt::format("; {}: target mode {}, stability {:.1f}%", t.name,
+                                           t.afl_stats->target_mode, t.afl_stats->stability);
+      mode += fmt::format("; {}: {} queue entries joined the corpus", t.name, t.afl_queue_synced);
+    }
     md += fmt::format("| engine | AFL++ (-M main, -S s1... per target, sync directories under `afl/`){}, "
                       "build preset `{}` ({}) |\n", mode, c.preset, c.build_dir.string());
   } else {

@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
     FuzzCheckOptions options;
     options.rejection_is_finding = true;
     Verdict v = fuzzCheck(input, choiceOf(bytes), options);
-    inconclusive += v.kind == Verdict::Kind::Inconclusive;
+    inconclusive += v.kind == Verdict::Kind::AgreeUpToLimit;
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print("{{\"mode\": \"{}\", \"inputs\": {}, \"input_bytes\": {}, \"seconds\": {:.4f}, "

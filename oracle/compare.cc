@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "oracle/normalise.h"
+#include "oracle/trap_class.h"
 
 namespace slabfuzz {
 namespace {
@@ -17,6 +19,7 @@ NormaliseOptions normaliseFor(const ExecutionLog& a, const ExecutionLog& b) {
   NormaliseOptions n;
   n.keep_slabfuzz_lines = a.ours && b.ours;
   n.keep_trap_messages = a.ours && b.ours;
+  n.trap_classes = true;
   return n;
 }
 
@@ -43,6 +46,32 @@ FindingKind classify(std::string_view la, std::string_view lb) {
   return FindingKind::DiffLog;
 }
 
+// Where the comparable part of a log ends (an index into its normalised
+// lines): at its first resource line, or at its end when a limit ended it
+// without one (a time-out, a log cap); npos when it ran to the end.
+size_t cutOf(const ExecutionLog& log, std::span<const std::string> lines) {
+  auto limit = std::ranges::find_if(lines, [](const std::string& l) { return isResourceLine(l); });
+  if (limit != lines.end()) return static_cast<size_t>(limit - lines.begin());
+  return log.status == LogStatus::Inconclusive ? lines.size() : std::string_view::npos;
+}
+
+TrapClass trapClassByName(std::string_view line) {
+  for (TrapClass c : {TrapClass::Unreachable, TrapClass::Null, TrapClass::Cast, TrapClass::Bounds,
+                      TrapClass::IndirectCall, TrapClass::Arithmetic, TrapClass::Host})
+    if (line == fmt::format("[trap {}]", trapClassName(c))) return c;
+  return TrapClass::Unknown;
+}
+
+// Two normalised lines at the same place. Where trap messages were reduced
+// to their class, two traps match by class.
+bool linesMatch(std::string_view x, std::string_view y, const ExecutionLog& a,
+                const ExecutionLog& b) {
+  if (x == y) return true;
+  if (a.ours && b.ours) return false;
+  if (!x.starts_with("[trap ") || !y.starts_with("[trap ")) return false;
+  return trapClassesMatch(trapClassByName(x), a.engine, trapClassByName(y), b.engine);
+}
+
 Verdict violationFinding(const ExecutionLog& log) {
   Verdict v;
   v.kind = Verdict::Kind::Finding;
@@ -52,28 +81,58 @@ Verdict violationFinding(const ExecutionLog& log) {
   return v;
 }
 
+// One side refused a module the other ran: the kind names who refused and
+// what ("diff:status:ours-rejects:type-mismatch", "diff:status:v8-rejects:
+// unlinkable"), the phase where (validate, link).
 Verdict statusFinding(const ExecutionLog& a, const ExecutionLog& b) {
+  const ExecutionLog& refuser = a.status == LogStatus::Rejected ? a : b;
   Verdict v;
   v.kind = Verdict::Kind::Finding;
   v.signature.kind = FindingKind::DiffStatus;
+  const std::string what = refuser.ours && !refuser.rejection_code.empty()
+                               ? refuser.rejection_code
+                               : std::string(rejectionName(refuser.rejection));
+  v.signature.detail = fmt::format("{}-rejects:{}", refuser.ours ? "ours" : refuser.engine, what);
   v.signature.site = "module";
+  v.signature.phase = refuser.rejection == Rejection::Unlinkable ? "link" : "validate";
   v.engine_a = a.engine;
   v.engine_b = b.engine;
   auto say = [](const ExecutionLog& l) {
     return l.status == LogStatus::Rejected ? fmt::format("rejected it ({})", l.message)
-                                        : std::string("ran it");
+                                           : std::string("ran it");
   };
   v.detail = fmt::format("{} {}; {} {}", a.engine, say(a), b.engine, say(b));
   return v;
 }
 
+Verdict notComparable(const ExecutionLog& refuser) {
+  Verdict v;
+  v.kind = Verdict::Kind::NotComparable;
+  v.detail = fmt::format("{} cannot run it on equal terms ({}): {}", refuser.engine,
+                         rejectionName(refuser.rejection), refuser.message);
+  return v;
+}
+
 }  // namespace
+
+std::string_view rejectionName(Rejection r) {
+  switch (r) {
+    case Rejection::None: return "none";
+    case Rejection::Module: return "module";
+    case Rejection::Unlinkable: return "unlinkable";
+    case Rejection::Unsupported: return "unsupported";
+    case Rejection::Limit: return "limit";
+    case Rejection::Harness: return "harness";
+  }
+  return "?";
+}
 
 std::string_view verdictKindName(Verdict::Kind kind) {
   switch (kind) {
     case Verdict::Kind::Agree: return "agree";
-    case Verdict::Kind::Inconclusive: return "inconclusive";
+    case Verdict::Kind::AgreeUpToLimit: return "agree-up-to-limit";
     case Verdict::Kind::Rejected: return "rejected";
+    case Verdict::Kind::NotComparable: return "not-comparable";
     case Verdict::Kind::Finding: return "finding";
   }
   return "?";
@@ -91,43 +150,46 @@ std::string Verdict::report() const {
     out += fmt::format("  line {}:\n    {:<18} {}\n    {:<18} {}\n", line, engine_a + ":", line_a,
                        engine_b + ":", line_b);
   }
-  for (const std::string& i : inconclusive) out += fmt::format("  inconclusive: {}\n", i);
+  for (const std::string& i : inconclusive) out += fmt::format("  limit: {}\n", i);
   return out;
 }
 
-Verdict compareLogs(const ExecutionLog& a, const ExecutionLog& b, const CompareOptions& options) {
+Verdict compareLogs(const ExecutionLog& a, const ExecutionLog& b) {
   if (a.status == LogStatus::Violation) return violationFinding(a);
   if (b.status == LogStatus::Violation) return violationFinding(b);
   Verdict v;
+  for (const ExecutionLog* l : {&a, &b})
+    if (l->status == LogStatus::Rejected && !comparableRejection(l->rejection))
+      return notComparable(*l);
   if ((a.status == LogStatus::Rejected) != (b.status == LogStatus::Rejected)) return statusFinding(a, b);
   if (a.status == LogStatus::Rejected) {
     v.kind = Verdict::Kind::Rejected;
     v.detail = fmt::format("{}: {}", a.engine, a.message);
     return v;
   }
-  for (const ExecutionLog* l : {&a, &b})
-    if (l->status == LogStatus::Inconclusive)
-      v.inconclusive.push_back(fmt::format("{}: {}", l->engine, l->message));
-  if (!v.inconclusive.empty()) {
-    v.kind = Verdict::Kind::Inconclusive;
-    return v;
-  }
   NormaliseOptions n = normaliseFor(a, b);
   // Between our own configurations every line is kept and normalised on
   // its own, so logs equal as printed are equal normalised: the common case
   // needs no copy of either.
-  if (n.keep_trap_messages && n.keep_slabfuzz_lines && a.lines == b.lines) return v;
+  const bool conclusive = a.status == LogStatus::Ran && b.status == LogStatus::Ran;
+  if (conclusive && n.keep_trap_messages && n.keep_slabfuzz_lines && a.lines == b.lines) return v;
   std::vector<std::string> na = normaliseLog(a.lines, n), nb = normaliseLog(b.lines, n);
+  const size_t cut_a = cutOf(a, na), cut_b = cutOf(b, nb), cut = std::min(cut_a, cut_b);
   size_t i = 0;
-  while (i < na.size() && i < nb.size() && na[i] == nb[i]) ++i;
+  while (i < cut && i < na.size() && i < nb.size() && linesMatch(na[i], nb[i], a, b)) ++i;
+  if (i >= cut) {
+    v.kind = Verdict::Kind::AgreeUpToLimit;
+    for (auto [log, at, lines] : {std::tuple{&a, cut_a, &na}, std::tuple{&b, cut_b, &nb}}) {
+      if (at == std::string_view::npos) continue;
+      std::string why = at < lines->size() ? (*lines)[at] : log->message;
+      v.inconclusive.push_back(fmt::format("{}: {} (log line {})", log->engine, why, at + 1));
+    }
+    v.detail = fmt::format("compared up to log line {}, where a resource limit ended a run", cut);
+    return v;
+  }
   if (i == na.size() && i == nb.size()) return v;
   std::string_view la = i < na.size() ? std::string_view(na[i]) : kEnd;
   std::string_view lb = i < nb.size() ? std::string_view(nb[i]) : kEnd;
-  if (options.stop_at_one_sided_trap && isTrapLine(la) != isTrapLine(lb)) {
-    v.up_to_trap = true;
-    v.detail = fmt::format("compared up to the trap at line {}", i + 1);
-    return v;
-  }
   v.kind = Verdict::Kind::Finding;
   v.signature.kind = classify(la, lb);
   v.signature.site = siteOf(i < na.size() ? na : nb, i);
@@ -140,30 +202,45 @@ Verdict compareLogs(const ExecutionLog& a, const ExecutionLog& b, const CompareO
   return v;
 }
 
-Verdict judge(std::span<const ExecutionLog> logs, const CompareOptions& options) {
+Verdict judge(std::span<const ExecutionLog> logs) {
   for (const ExecutionLog& l : logs)
     if (l.status == LogStatus::Violation) return violationFinding(l);
   Verdict v;
-  if (logs.empty()) return v;
-  for (const ExecutionLog& l : logs.subspan(1))
-    if ((l.status == LogStatus::Rejected) != (logs[0].status == LogStatus::Rejected))
-      return statusFinding(logs[0], l);
-  if (logs[0].status == LogStatus::Rejected) return compareLogs(logs[0], logs[0], options);
-  // The first conclusive log is the baseline; inconclusive ones are counted.
-  const ExecutionLog* base = nullptr;
+  if (!logs.empty() && std::ranges::all_of(logs, [](const ExecutionLog& l) { return l.status == LogStatus::Rejected; })) {
+    v.kind = Verdict::Kind::Rejected;
+    v.detail = fmt::format("{}: {}", logs[0].engine, logs[0].message);
+    return v;
+  }
+  // Refusals for a limit or a feature leave their engine out.
+  std::vector<const ExecutionLog*> kept;
+  const ExecutionLog* left_out = nullptr;
   for (const ExecutionLog& l : logs) {
-    if (l.status == LogStatus::Inconclusive) {
-      v.inconclusive.push_back(fmt::format("{}: {}", l.engine, l.message));
-    } else if (!base) {
-      base = &l;
+    if (l.status == LogStatus::Rejected && !comparableRejection(l.rejection)) {
+      if (!left_out) left_out = &l;
     } else {
-      Verdict pair = compareLogs(*base, l, options);
-      if (pair.kind == Verdict::Kind::Finding) return pair;
-      v.up_to_trap = v.up_to_trap || pair.up_to_trap;
-      if (pair.up_to_trap && v.detail.empty()) v.detail = pair.detail;
+      kept.push_back(&l);
     }
   }
-  if (!v.inconclusive.empty()) v.kind = Verdict::Kind::Inconclusive;
+  if (kept.size() < 2 && left_out) return notComparable(*left_out);
+  if (kept.empty()) return v;
+  for (const ExecutionLog* l : kept)
+    if ((l->status == LogStatus::Rejected) != (kept[0]->status == LogStatus::Rejected))
+      return statusFinding(*kept[0], *l);
+  // The baseline ran to the end if any log did; each other log is compared
+  // with it as far as both went.
+  auto base_it = std::ranges::find_if(kept, [](const ExecutionLog* l) { return l->status == LogStatus::Ran; });
+  const ExecutionLog* base = base_it != kept.end() ? *base_it : kept[0];
+  for (const ExecutionLog* l : kept) {
+    if (l == base) continue;
+    Verdict pair = compareLogs(*base, *l);
+    if (pair.kind == Verdict::Kind::Finding) return pair;
+    if (pair.kind == Verdict::Kind::AgreeUpToLimit) {
+      for (std::string& i : pair.inconclusive)
+        if (std::ranges::find(v.inconclusive, i) == v.inconclusive.end()) v.inconclusive.push_back(std::move(i));
+      if (v.detail.empty()) v.detail = pair.detail;
+    }
+  }
+  if (!v.inconclusive.empty()) v.kind = Verdict::Kind::AgreeUpToLimit;
   return v;
 }
 

@@ -1,12 +1,16 @@
 // Comparing execution logs: the verdict of the oracle (DESIGN.md "Oracle").
-// Owns: the verdict (agree, inconclusive, rejected, finding with a
-// signature), which lines of two logs are compared (normalise.h), how a
-// first difference is classified (diff:result, diff:trap, diff:log,
-// diff:heap-digest), and the unified-style diff that shows it. Does not own:
-// running engines (run.h, engine.h) or aborting on a finding (finding.h).
+// Owns: the verdict (agree, agree up to a resource limit, rejected, not
+// comparable, finding with a signature), which lines of two logs are
+// compared (normalise.h), how far (up to a resource limit), how a first
+// difference is classified (diff:result, diff:trap, diff:log,
+// diff:heap-digest, diff:status), and the unified-style diff that shows it.
+// Does not own: running engines (run.h, engine.h), the comparable set
+// (comparable.h), trap classes (trap_class.h) or aborting on a finding
+// (finding.h).
 // Contract: a verdict is a pure function of the logs. Resource exhaustion
-// is never a finding: an inconclusive log is left out of the comparison and
-// counted. A heap violation in any run is a finding whatever the others say.
+// is never a finding, but the lines before it are compared. A heap
+// violation in any run is a finding whatever the others say. No difference
+// in the compared part is ever counted as agreement.
 #pragma once
 
 #include <cstddef>
@@ -20,21 +24,13 @@
 
 namespace slabfuzz {
 
-struct CompareOptions {
-  // Traps-never-happen comparison (Binaryen's fuzz_opt.py for engines that
-  // may legitimately trap elsewhere): when one run traps where the other
-  // does not, the logs are compared only up to the trap and agree if they
-  // agree that far. Off between our own configurations, where a one-sided
-  // trap is a diff:trap finding. Defaults to false.
-  bool stop_at_one_sided_trap = false;
-};
-
 struct Verdict {
   enum class Kind : uint8_t {
-    Agree,         // every conclusive log equal to the first, after normalisation
-    Inconclusive,  // no finding, but a limit of ours cut a run short
-    Rejected,      // every engine refused the module (not a finding)
-    Finding,       // see signature
+    Agree,           // every log equal to the first, after normalisation
+    AgreeUpToLimit,  // equal as far as the runs went: a resource limit ended one
+    Rejected,        // every engine refused the module (not a finding)
+    NotComparable,   // an engine cannot run the module on equal terms (comparable.h)
+    Finding,         // see signature
   };
   Kind kind = Kind::Agree;
   Signature signature;  // Finding only
@@ -46,10 +42,8 @@ struct Verdict {
   size_t line = 0;
   std::string line_a, line_b;
   std::string detail;  // one readable sentence
-  // Inconclusive: "ENGINE: LINE" for each run a limit ended.
+  // AgreeUpToLimit: "ENGINE: LINE" for each run a limit ended, and where.
   std::vector<std::string> inconclusive;
-  // Agree: compared up to a one-sided trap (stop_at_one_sided_trap).
-  bool up_to_trap = false;
 
   // The signature line, then the detail and the differing lines.
   std::string report() const;
@@ -57,14 +51,25 @@ struct Verdict {
 
 std::string_view verdictKindName(Verdict::Kind kind);  // "agree", "finding", ...
 
-// Two logs of the same module. Lines written by our runtime alone
-// (kSlabfuzzLinePrefix) and trap wording are compared only when both logs
-// are ours.
-Verdict compareLogs(const ExecutionLog& a, const ExecutionLog& b, const CompareOptions& options = {});
+// Two logs of the same module (DESIGN.md "Oracle"):
+// - a heap violation in either is a finding;
+// - a refusal is compared only when it is the module's (comparableRejection):
+//   one side refusing a module the other runs is a diff:status finding whose
+//   kind names the side and what it refused; a refusal for a limit or a
+//   missing feature makes the pair NotComparable;
+// - the lines are compared up to the first resource line ("[host limit",
+//   "[out of fuel]") or the end of an inconclusive log, on either side;
+// - between our own configurations every line counts as written; against an
+//   external engine our own lines are dropped and a trap line is compared
+//   by its class (trap_class.h): a trap on one side only, or of another
+//   class, is a diff:trap finding.
+Verdict compareLogs(const ExecutionLog& a, const ExecutionLog& b);
 
-// Several logs of the same module: the first conclusive one against each of
-// the others, after a check for heap violations and rejections.
-Verdict judge(std::span<const ExecutionLog> logs, const CompareOptions& options = {});
+// Several logs of the same module: a conclusive one (the first that ran to
+// the end, or else the first) against each of the others, after a check
+// for heap violations and refusals. Logs refused for a limit or a feature
+// are left out (NotComparable when fewer than two remain).
+Verdict judge(std::span<const ExecutionLog> logs);
 
 // The two logs' normalised lines as the comparison sees them, diffed in a
 // unified style ("--- a", "+++ b", "@@ ... @@", " ", "-", "+" lines) with

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 
+#include "oracle/comparable.h"
+
 namespace slabfuzz {
 
 bool isExternalEngineName(std::string_view name) {
@@ -89,14 +91,28 @@ DiffOutcome runDifferential(std::span<const std::unique_ptr<Engine>> engines,
                             const ModuleInput& input) {
   DiffOutcome out;
   out.logs.reserve(engines.size());
-  bool all_ours = true;
-  for (const std::unique_ptr<Engine>& e : engines) {
-    out.logs.push_back(e->run(input));
-    all_ours = all_ours && out.logs.back().ours;
+  // External engines are given only modules in their comparable set
+  // (comparable.h); a module that does not decode is refused by all alike.
+  std::shared_ptr<const Module> module = input.module;
+  if (!module && std::ranges::any_of(engines, [](const auto& e) { return isExternalEngineName(e->name()); })) {
+    auto decoded = decodeInput(input.wasm);
+    if (decoded.ok()) module = decoded.value().module;
   }
-  CompareOptions options;
-  options.stop_at_one_sided_trap = !all_ours;
-  out.verdict = judge(out.logs, options);
+  for (const std::unique_ptr<Engine>& e : engines) {
+    if (module) {
+      if (auto why = notComparableWith(e->name(), *module)) {
+        out.not_comparable.push_back(fmt::format("{}: {}", e->name(), *why));
+        continue;
+      }
+    }
+    out.logs.push_back(e->run(input));
+  }
+  if (out.logs.size() < 2 && !out.not_comparable.empty()) {
+    out.verdict.kind = Verdict::Kind::NotComparable;
+    out.verdict.detail = fmt::format("not comparable with {}", out.not_comparable.front());
+    return out;
+  }
+  out.verdict = judge(out.logs);
   return out;
 }
 

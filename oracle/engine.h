@@ -75,13 +75,17 @@ std::vector<std::string> defaultComparison(uint32_t choice);
 
 // What one differential run produced.
 struct DiffOutcome {
-  std::vector<ExecutionLog> logs;  // in engine order
+  std::vector<ExecutionLog> logs;  // in engine order, less the engines not run
   Verdict verdict;
+  // "ENGINE: why" for each external engine the module is not comparable
+  // with (comparable.h): not run.
+  std::vector<std::string> not_comparable;
 };
 
-// Runs each engine on the module and judges the logs (compare.h). Between a
-// log of ours and an external one, a one-sided trap ends the comparison
-// (CompareOptions::stop_at_one_sided_trap); between ours it is a finding.
+// Runs each engine on the module and judges the logs (compare.h). An
+// external engine is not given a module outside its comparable set
+// (comparable.h); when fewer than two engines are left the verdict is
+// NotComparable.
 DiffOutcome runDifferential(std::span<const std::unique_ptr<Engine>> engines,
                             const ModuleInput& input);
 

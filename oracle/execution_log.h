@@ -22,6 +22,26 @@
 
 namespace slabfuzz {
 
+// Why an engine refused a module (ExecutionLog::Status::Rejected). Only a
+// refusal of the module itself (Module, Unlinkable) can be compared with
+// another engine's verdict: the others say that the engine cannot run it
+// on equal terms, which is no statement about the module (DESIGN.md
+// "Oracle", "Comparable set").
+enum class Rejection : uint8_t {
+  None,         // not rejected
+  Module,       // malformed or invalid: the spec's verdict on the bytes
+  Unlinkable,   // valid, but an import could not be linked
+  Unsupported,  // a feature the engine does not have (ours: DESIGN.md "Scope")
+  Limit,        // an implementation limit of the engine (too many locals, ...)
+  Harness,      // the engine could not be asked: its worker is gone, or died on it
+};
+std::string_view rejectionName(Rejection r);
+// Whether a refusal of this kind says something about the module (a
+// refusal nobody classified counts as the module's).
+constexpr bool comparableRejection(Rejection r) {
+  return r != Rejection::Unsupported && r != Rejection::Limit && r != Rejection::Harness;
+}
+
 struct ExecutionLog {
   enum class Status : uint8_t {
     Ran,           // every export called (traps are results)
@@ -34,6 +54,10 @@ struct ExecutionLog {
   std::vector<std::string> lines;
   // Rejected: why; Inconclusive: the line that said so; Violation: describe().
   std::string message;
+  // Rejected: what kind of refusal, and (ours) the error's slug
+  // ("type-mismatch"; runtime/errors.def).
+  Rejection rejection = Rejection::None;
+  std::string rejection_code;
   std::shared_ptr<const HeapViolation> violation;  // Violation only
   uint32_t exports_called = 0;
   // Written by our own runtime: has kSlabfuzzLinePrefix lines and our trap

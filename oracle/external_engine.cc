@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <initializer_list>
 #include <utility>
 #include <vector>
 
@@ -19,6 +21,23 @@ bool importsFunction(const Module& m, std::string_view module, std::string_view 
 }
 
 }  // namespace
+
+Rejection externalRejection(std::string_view reason) {
+  auto says = [reason](std::initializer_list<std::string_view> words) {
+    return std::ranges::any_of(words, [reason](std::string_view w) { return reason.find(w) != reason.npos; });
+  };
+  // The harness could not ask the engine, or the engine lacks a host
+  // import we have (Binaryen's interpreter and slabfuzz's own imports).
+  if (says({"not available", "harness failure", "worker died", "the worker answered",
+            "does not provide an import", "not run"}))
+    return Rejection::Harness;
+  if (says({"too large", "too many", "maximum", "exceeds", "greater than allowed", "limit",
+            "out of memory"}))
+    return Rejection::Limit;
+  if (says({"--experimental", "feature", "not enabled"})) return Rejection::Unsupported;
+  if (says({"could not link", "LinkError", "import"})) return Rejection::Unlinkable;
+  return Rejection::Module;
+}
 
 std::vector<uint8_t> externalInputBytes(std::string_view engine, const ModuleInput& input) {
   if (engine == "binaryen" && input.module &&
@@ -46,6 +65,7 @@ class ExternalOracleEngine final : public Engine {
     auto result = engine_->run(batch);
     if (!result.ok()) {
       log.status = ExecutionLog::Status::Rejected;
+      log.rejection = Rejection::Harness;
       log.message = fmt::format("{} is not available: {}", name_, result.error().message);
       return log;
     }
@@ -58,6 +78,7 @@ class ExternalOracleEngine final : public Engine {
       case EngineRun::Status::EngineError: log.status = ExecutionLog::Status::Rejected; break;
     }
     log.message = r.reason;
+    if (log.status == ExecutionLog::Status::Rejected) log.rejection = externalRejection(r.reason);
     for (const EngineRestart& restart : b.restarts) {
       if (!log.message.empty()) log.message += "; ";
       log.message += fmt::format("worker {} restarted: {}", restart.worker, restart.reason);

@@ -29,6 +29,12 @@ Result<std::unique_ptr<Engine>, std::string> makeExternalOracleEngine(std::strin
 // keeps them, so that the engine's run can be repeated by hand.
 std::vector<uint8_t> externalInputBytes(std::string_view engine, const ModuleInput& input);
 
+// What kind of refusal an external engine's reason for refusing a module
+// is (its compile or link error, or the worker's failure), read from the
+// words V8, Binaryen and the workers use: an implementation limit, a
+// feature it lacks, a link error, a harness failure, or else the module.
+Rejection externalRejection(std::string_view reason);
+
 // A factory for makeEngines that makes external engines with `options`.
 ExternalEngineFactory externalEngineFactory(ExternalOptions options = {});
 

@@ -158,8 +158,9 @@ Verdict fuzzCheck(const ModuleInput& input, uint32_t choice, const FuzzCheckOpti
   ++c.runs;
   switch (v.kind) {
     case Verdict::Kind::Agree: ++c.agree; break;
-    case Verdict::Kind::Inconclusive: ++c.inconclusive; break;
-    case Verdict::Kind::Rejected: ++c.rejected; break;
+    case Verdict::Kind::AgreeUpToLimit: ++c.inconclusive; break;
+    case Verdict::Kind::Rejected:
+    case Verdict::Kind::NotComparable: ++c.rejected; break;
     case Verdict::Kind::Finding:
       if (!keepBucket().empty() && v.signature.bucket() != keepBucket()) {
         ++c.other_bucket;

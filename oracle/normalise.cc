@@ -1,7 +1,10 @@
 // Log normalisation; see normalise.h.
 #include "oracle/normalise.h"
 
+#include <fmt/format.h>
+
 #include "oracle/execution_log.h"
+#include "oracle/trap_class.h"
 
 namespace slabfuzz {
 namespace {
@@ -50,7 +53,9 @@ std::vector<std::string> normaliseLog(std::span<const std::string> lines,
   for (const std::string& line : lines) {
     if (!options.keep_slabfuzz_lines && isSlabfuzzLine(line)) continue;
     if (!options.keep_trap_messages && line.starts_with("[trap ") && line.ends_with("]")) {
-      out.emplace_back("[trap]");
+      out.push_back(options.trap_classes
+                        ? fmt::format("[trap {}]", trapClassName(trapClassOf(line)))
+                        : std::string("[trap]"));
       continue;
     }
     out.push_back(canonicalNans(line));

@@ -23,6 +23,9 @@ struct NormaliseOptions {
   // Keep kSlabfuzzLinePrefix lines (only when both sides are ours).
   // Defaults to true.
   bool keep_slabfuzz_lines = true;
+  // Where trap messages are not kept, write "[trap <class>]" (trap_class.h)
+  // instead of "[trap]". Defaults to false.
+  bool trap_classes = false;
 };
 
 // Every value token "nan", "-nan", "nan:0x...", "-nan:0x..." becomes "nan".

@@ -49,16 +49,27 @@ ExecutionLog runOurs(const ModuleInput& input, const OurRunOptions& options) {
   ExecutionLog run;
   run.engine = options.config.name;
   run.ours = true;
-  auto rejected = [&run](std::string why) {
+  auto rejected = [&run](Rejection kind, std::string why, std::string_view code = {}) {
     run.status = LogStatus::Rejected;
+    run.rejection = kind;
+    run.rejection_code = code;
     run.message = std::move(why);
     return std::move(run);
   };
+  // A decoding or validation error: the module's fault, unless it names a
+  // feature we leave out or a limit of ours (errors.def: too-many).
+  auto refused = [&rejected](const Error& e) {
+    Rejection kind = e.category() == ErrorCategory::Unsupported ? Rejection::Unsupported
+                     : e.code == ErrorCode::TooMany               ? Rejection::Limit
+                                                                  : Rejection::Module;
+    return rejected(kind, std::string(categoryName(e.category())) + ": " + e.toString(),
+                    slugOf(e.code));
+  };
   std::shared_ptr<const Module> module = input.module;
   if (!module) {
-    auto decoded = decodeInput(input.wasm);
-    if (!decoded.ok()) return rejected(decoded.error());
-    module = decoded.value().module;
+    auto decoded = decodeModule(input.wasm);
+    if (!decoded.ok()) return refused(decoded.error());
+    module = std::make_shared<const Module>(std::move(decoded).value());
   }
   const OracleLimits& limits = options.limits;
   HeapLimits heap_limits;
@@ -73,10 +84,7 @@ ExecutionLog runOurs(const ModuleInput& input, const OurRunOptions& options) {
   const bool validated_before =
       cached && types.ok() && std::ranges::equal(types.value().canonIds(), shared->canon);
   if (cached && !validated_before) types = validateModule(*module, store.types);
-  if (!types.ok()) {
-    return rejected(std::string(categoryName(types.error().category())) + ": " +
-                    types.error().toString());
-  }
+  if (!types.ok()) return refused(types.error());
   RunLimits run_limits;
   run_limits.fuel = limits.fuel;
   run_limits.max_call_depth = limits.max_call_depth;
@@ -104,7 +112,7 @@ ExecutionLog runOurs(const ModuleInput& input, const OurRunOptions& options) {
     const InstantiationFailure& f = inst.error();
     switch (f.kind) {
       case InstantiationFailure::Kind::Unlinkable:
-        return rejected("unlinkable: " + f.message);
+        return rejected(Rejection::Unlinkable, "unlinkable: " + f.message, "unlinkable");
       case InstantiationFailure::Kind::Trapped:
         // As `slabfuzz run`: Binaryen logs the trap and calls nothing.
         run.lines.push_back(FuzzingSupport::describeInstantiationTrap(f.trap, f.detail));

@@ -240,6 +240,9 @@ struct Campaign {
   std::vector<LaneProcess> lanes;
   // The first new finding of this run, once it has a name.
   std::string first_bucket, first_kind, first_where;
+  // The lanes' reference-engine divergences, triaged on their own
+  // (DIR/report/divergences/triage.md), or why not.
+  std::string divergence_triage;
 };
 
 // --- set-up -------------------------------------------------------------------
@@ -740,9 +743,18 @@ void laneFinding(Campaign& c, const LaneProcess& l, const LaneEvent& e) {
 
 void pumpLanes(Campaign& c, bool restart) {
   const double left = static_cast<double>(c.seconds) - secondsSince(c.start);
-  for (LaneProcess& l : c.lanes)
+  for (LaneProcess& l : c.lanes) {
+    const size_t divergences_before = l.divergence_events.size();
     for (const LaneEvent& e : pumpLane(l, c.self, c.fault, fs::absolute(c.dir / "crashes"), left, restart))
       laneFinding(c, l, e);
+    // A reference engine outvoted is announced, never counted as ours.
+    for (size_t i = divergences_before; i < l.divergence_events.size(); ++i) {
+      const LaneEvent& e = l.divergence_events[i];
+      fmt::print(stderr, "{}campaign: {} reference-engine divergence: {} ({} lane: {})\n",
+                 ::isatty(2) ? "\r\033[K" : "", clockText(secondsSince(c.start)), e.bucket, l.kind,
+                 linkFrom(c.dir, e.where));
+    }
+  }
 }
 
 std::string statusLine(const Campaign& c, double rate, size_t width) {
@@ -761,18 +773,16 @@ std::string statusLine(const Campaign& c, double rate, size_t width) {
   line += fmt::format(" | findings {} (+{} new)", s.crash_files + lane_findings, s.new_crash_files + lane_findings);
   if (s.timeouts) line += fmt::format(", timeouts {}", s.timeouts);
   if (!c.buckets.empty()) line += ": " + bucketSummary(c, width ? 60 : 400);
-  uint64_t judged = 0, inconclusive = 0;
   for (const LaneProcess& l : c.lanes) {
     auto n = l.total();
-    line += fmt::format(" | {} lane {} in, {} found{}", l.kind, shortCount(n.inputs), n.findings,
+    // agree / up to a limit / not comparable / rejected by all / found, and
+    // reference engines outvoted.
+    line += fmt::format(" | {} lane {} in: {} ok, {} to-limit, {} n/c, {} rej, {} found{}{}", l.kind,
+                        shortCount(n.inputs), shortCount(n.agree), shortCount(n.agree_up_to_limit),
+                        shortCount(n.not_comparable), shortCount(n.rejected), n.findings,
+                        n.divergences ? fmt::format(", {} ref-div", n.divergences) : "",
                         l.stopped.empty() ? "" : " (stopped)");
-    judged += n.inputs - std::min(n.inputs, n.rejected);
-    inconclusive += n.inconclusive;
   }
-  // The fuzzers' -fork parents keep their jobs' verdict counts to
-  // themselves: the live inconclusive rate is the lanes' (the report adds
-  // the fuzzers' over their final corpus).
-  if (judged) line += fmt::format(" | inconclusive {}", percent(inconclusive, judged));
   if (width && line.size() > width - 1) line = line.substr(0, width - 4) + "...";
   return line;
 }
@@ -1217,6 +1227,33 @@ std::string reducedModules(const Campaign& c, const TriageResult& tr) {
   return md;
 }
 
+// The lanes' reference-engine divergences: grouped by `slabfuzz triage` into
+// DIR/report/divergences/, apart from the findings of ours.
+void triageDivergences(Campaign& c) {
+  std::vector<std::string> dirs;
+  std::error_code ec;
+  for (const LaneProcess& l : c.lanes)
+    if (fs::is_directory(l.divergences(), ec) && !fs::is_empty(l.divergences(), ec))
+      dirs.push_back(fs::absolute(l.divergences()).string());
+  if (dirs.empty()) return;
+  const fs::path out = fs::absolute(c.dir / "report" / "divergences");
+  const std::string log = (c.run_dir / "triage-divergences.log").string();
+  std::vector<std::string> args = {"triage"};
+  args.insert(args.end(), dirs.begin(), dirs.end());
+  args.push_back("--out");
+  args.push_back(out.string());
+  fmt::print("campaign: triage of reference-engine divergences: slabfuzz {}\n", fmt::join(args, " "));
+  std::fflush(stdout);
+  std::string err;
+  ChildEnd e = runStep({withFault(c, args), "", log, std::nullopt}, 600, &err);
+  if (!e.exited || (e.code != 0 && e.code != 4)) {
+    c.problems.push_back(fmt::format("triage of the divergences failed ({}); log {}", e.describe(),
+                                     linkFrom(c.dir, log)));
+    return;
+  }
+  c.divergence_triage = (out / "triage.md").string();
+}
+
 std::string report(Campaign& c, const TriageResult& tr, bool plots, size_t findings) {
   Totals s = totals(c);
   const fs::path& d = c.dir;
@@ -1349,11 +1386,34 @@ std::string report(Campaign& c, const TriageResult& tr, bool plots, size_t findi
               : "The fuzzers' corpus entries as they appear, then gcgen inputs of the lane's own stream "
                 "(`slabfuzz lane xcheck`): our reference configuration against V8 and Binaryen, where "
                 "ours is wrong only if no conclusive reference engine agrees with it.\n\n";
-    md += fmt::format("- inputs: {}: {} agree, {} inconclusive ({}), {} rejected, {} finding(s) (bundles "
-                      "in [{}]({}), triaged above)\n",
-                      n.inputs, n.agree, n.inconclusive, percent(n.inconclusive, n.inputs - n.rejected),
-                      n.rejected, n.findings, linkFrom(d, l.findings().string()),
-                      linkFrom(d, l.findings().string()));
+    md += fmt::format("- inputs: {}: {} agree, {} agree up to a resource limit, {} not comparable, {} "
+                      "rejected by every engine, {} finding(s) (bundles in [{}]({}), triaged above)\n",
+                      n.inputs, n.agree, n.agree_up_to_limit, n.not_comparable, n.rejected, n.findings,
+                      linkFrom(d, l.findings().string()), linkFrom(d, l.findings().string()));
+    if (!l.not_comparable_why.empty()) {
+      md += "- not comparable (an engine could not be given the module on equal terms; never a finding), "
+            "for example:\n";
+      for (const std::string& w : l.not_comparable_why) md += fmt::format("  - {}\n", w);
+    }
+    md += fmt::format("- reference-engine divergences (an engine outvoted: it differs from ours while the "
+                      "other agrees; a candidate bug in that engine, not in ours): {}",
+                      l.divergence_events.size());
+    if (l.divergence_events.empty()) {
+      md += "\n";
+    } else {
+      std::map<std::string, std::pair<size_t, std::string>> by_bucket;
+      for (const LaneEvent& e : l.divergence_events) {
+        auto& [count, example] = by_bucket[e.bucket];
+        if (count++ == 0) example = e.where;
+      }
+      md += fmt::format(" (bundles in [{0}]({0}){1})\n", linkFrom(d, l.divergences().string()),
+                        c.divergence_triage.empty()
+                            ? std::string()
+                            : fmt::format("; triaged in [{0}]({0})", linkFrom(d, c.divergence_triage)));
+      for (const auto& [bucket, ce] : by_bucket)
+        md += fmt::format("  - `{}`: {} (e.g. [{}]({}))\n", bucket, ce.first,
+                          fs::path(ce.second).filename().string(), linkFrom(d, ce.second));
+    }
     if (l.deaths)
       md += fmt::format("- the runtime under test took the lane down {} time(s) (last: {}); each input it "
                         "died on was filed as `crashes/<target>/crash-lane-*` ({} filed)\n",
@@ -1411,8 +1471,17 @@ json summaryJson(const Campaign& c, const TriageResult& tr, size_t findings) {
   json lanes = json::object();
   for (const LaneProcess& l : c.lanes) {
     auto n = l.total();
-    lanes[l.kind] = {{"inputs", n.inputs},   {"agree", n.agree},   {"inconclusive", n.inconclusive},
-                     {"rejected", n.rejected}, {"findings", n.findings}, {"deaths", l.deaths},
+    json divergences = json::array();
+    for (const LaneEvent& e : l.divergence_events)
+      divergences.push_back({{"bucket", e.bucket}, {"kind", e.kind}, {"bundle", e.where}});
+    lanes[l.kind] = {{"inputs", n.inputs},
+                     {"agree", n.agree},
+                     {"agree_up_to_limit", n.agree_up_to_limit},
+                     {"not_comparable", n.not_comparable},
+                     {"rejected", n.rejected},
+                     {"findings", n.findings},
+                     {"divergences", divergences},
+                     {"deaths", l.deaths},
                      {"stopped", l.stopped}};
   }
   j["lanes"] = lanes;
@@ -1619,6 +1688,7 @@ int runCampaign(const CampaignOptions& o) {
     measureCorpus(c);
     tr = triage(c);
     reduce(c, tr);
+    triageDivergences(c);
   }
   bool plots = plot(c);
   // Findings: triage's groups when it ran, else the crash files and the

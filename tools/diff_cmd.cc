@@ -160,7 +160,8 @@ int diffOne(const DiffOptions& opts, std::span<const std::unique_ptr<Engine>> en
   }
   switch (v.kind) {
     case Verdict::Kind::Agree: fmt::print("{}", v.report()); return kExitOk;
-    case Verdict::Kind::Inconclusive: fmt::print("{}", v.report()); return kExitInconclusive;
+    case Verdict::Kind::AgreeUpToLimit:
+    case Verdict::Kind::NotComparable: fmt::print("{}", v.report()); return kExitInconclusive;
     case Verdict::Kind::Rejected: fmt::print("{}", v.report()); return kExitRejected;
     case Verdict::Kind::Finding: break;
   }
@@ -177,7 +178,7 @@ int diffOne(const DiffOptions& opts, std::span<const std::unique_ptr<Engine>> en
 
 int diffMany(const DiffOptions& opts, std::span<const std::unique_ptr<Engine>> engines,
              const std::vector<std::string>& files) {
-  uint64_t agree = 0, up_to_trap = 0, inconclusive = 0, rejected = 0, findings = 0, unreadable = 0;
+  uint64_t agree = 0, inconclusive = 0, not_comparable = 0, rejected = 0, findings = 0, unreadable = 0;
   for (const std::string& file : files) {
     ModuleRun r = runModule(engines, file);
     if (r.status == ModuleRun::Status::Unreadable) {
@@ -194,16 +195,19 @@ int diffMany(const DiffOptions& opts, std::span<const std::unique_ptr<Engine>> e
     switch (v.kind) {
       case Verdict::Kind::Agree:
         ++agree;
-        up_to_trap += v.up_to_trap;
-        fmt::print("{}: agree{}\n", file, v.up_to_trap ? " (up to a one-sided trap)" : "");
+        fmt::print("{}: agree\n", file);
         break;
-      case Verdict::Kind::Inconclusive: {
+      case Verdict::Kind::AgreeUpToLimit: {
         ++inconclusive;
         std::string why;
         for (const std::string& w : v.inconclusive) why += (why.empty() ? "" : "; ") + w;
-        fmt::print("{}: inconclusive: {}\n", file, why);
+        fmt::print("{}: agree up to a resource limit: {}\n", file, why);
         break;
       }
+      case Verdict::Kind::NotComparable:
+        ++not_comparable;
+        fmt::print("{}: not comparable: {}\n", file, v.detail);
+        break;
       case Verdict::Kind::Rejected:
         ++rejected;
         fmt::print("{}: rejected: {}\n", file, v.detail);
@@ -227,11 +231,11 @@ int diffMany(const DiffOptions& opts, std::span<const std::unique_ptr<Engine>> e
     std::fflush(stdout);
   }
   uint64_t ran = agree + inconclusive + findings;
-  fmt::print("{} module(s): {} agree ({} up to a one-sided trap), {} inconclusive ({:.1f}% of "
-             "those run), {} rejected, {} finding(s){}\n",
-             files.size(), agree, up_to_trap, inconclusive,
+  fmt::print("{} module(s): {} agree, {} agree up to a resource limit ({:.1f}% of those run), {} not "
+             "comparable, {} rejected, {} finding(s){}\n",
+             files.size(), agree, inconclusive,
              ran ? 100.0 * static_cast<double>(inconclusive) / static_cast<double>(ran) : 0.0,
-             rejected, findings, unreadable ? fmt::format(", {} unreadable", unreadable) : "");
+             not_comparable, rejected, findings, unreadable ? fmt::format(", {} unreadable", unreadable) : "");
   if (findings) return kExitFinding;
   return unreadable ? kExitUsage : kExitOk;
 }

@@ -111,7 +111,9 @@ class Hunter {
     if (j.verdict.kind == Verdict::Kind::Finding) {
       return detection(fmt::format("{} diff", lane), j.verdict);
     }
-    if (xcheck_.empty() || j.verdict.kind == Verdict::Kind::Rejected) return std::nullopt;
+    if (xcheck_.empty() || j.verdict.kind == Verdict::Kind::Rejected ||
+        j.verdict.kind == Verdict::Kind::NotComparable)
+      return std::nullopt;
     if (module_bytes.empty()) module_bytes = encodeModule(*run->input.module);
     auto input = decodeInput(module_bytes);
     if (!input.ok()) return std::nullopt;

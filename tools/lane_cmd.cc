@@ -21,6 +21,7 @@
 // and bounds --time. stdout carries one line per event:
 //   lane: status {json}      counts so far (every 2 s and at the end)
 //   lane: finding {json}     bucket, kind, bundle, by
+//   lane: divergence {json}  a reference engine outvoted: the same fields
 //   lane: crash-filed {json} an input the previous run died on, filed
 // Exit 0 at the end of --time or on SIGTERM/SIGINT, 2 on a set-up error.
 #include <fmt/format.h>
@@ -71,6 +72,7 @@ constexpr uint64_t kMaxEntryBytes = 1 << 20;
 struct LaneCmdOptions {
   std::string kind;
   std::string state, findings, crashes;
+  std::string divergences;  // default: beside --findings
   std::vector<std::string> watch;  // TARGET=DIR
   uint64_t seed = 1;
   double seconds = 0;
@@ -105,6 +107,8 @@ class Lane {
 
   std::optional<std::string> start() {
     std::error_code ec;
+    divergences_ = o_.divergences.empty() ? (fs::path(o_.findings).parent_path() / "divergences").string()
+                                          : o_.divergences;
     for (const std::string& d : {o_.state, o_.findings}) {
       fs::create_directories(d, ec);
       if (ec) return fmt::format("cannot create {}: {}", d, ec.message());
@@ -216,9 +220,12 @@ class Lane {
     return std::nullopt;
   }
 
+  // A finding of ours (`event` "finding") or a reference engine outvoted
+  // ("divergence"), as a bundle in its own directory.
   void finding(const char* by, const Verdict& v, const std::vector<ExecutionLog>& logs,
                std::vector<uint8_t> module, std::optional<std::vector<uint8_t>> input,
-               std::optional<DiffTarget> target, std::optional<uint32_t> choice, std::string source) {
+               std::optional<DiffTarget> target, std::optional<uint32_t> choice, std::string source,
+               const char* event = "finding") {
     BundleSpec spec;
     spec.module = std::move(module);
     spec.input = std::move(input);
@@ -229,14 +236,15 @@ class Lane {
     spec.choice = choice;
     spec.fault = activeFault() == Fault::None ? "" : std::string(faultName(activeFault()));
     std::string dir;
-    ++findings_;
+    const bool divergence = std::string_view(event) == "divergence";
+    ++(divergence ? divergences_found_ : findings_);
     json j = {{"bucket", v.signature.bucket()}, {"kind", v.signature.kindText()}, {"by", by}};
-    if (auto err = writeBundle(o_.findings, spec, &dir)) {
+    if (auto err = writeBundle(divergence ? divergences_ : o_.findings, spec, &dir)) {
       j["error"] = *err;
     } else {
       j["bundle"] = dir;
     }
-    emit("finding", j);
+    emit(event, j);
   }
 
   // Our comparison of a fuzz target's run, then the cross-check. `raw` is the
@@ -251,7 +259,7 @@ class Lane {
                 std::vector<uint8_t>(raw.begin(), raw.end()), target, run.choice, source);
         return;
       }
-      if (j.verdict.kind == Verdict::Kind::Rejected) {
+      if (j.verdict.kind == Verdict::Kind::Rejected || j.verdict.kind == Verdict::Kind::NotComparable) {
         ++rejected_;
         return;
       }
@@ -263,9 +271,18 @@ class Lane {
       return;
     }
     CrossCheckResult x = xcheck_.check(input.value());
+    for (CrossCheckResult::Divergence& d : x.divergences) {
+      finding(d.engine == "v8" ? "xcheck v8" : "xcheck binaryen", d.outcome.verdict, d.outcome.logs,
+              module, std::vector<uint8_t>(raw.begin(), raw.end()), std::nullopt, std::nullopt,
+              source + fmt::format(", cross-checked: {} outvoted", d.engine), "divergence");
+    }
     switch (x.kind) {
       case CrossCheckResult::Kind::Agree: ++agree_; break;
-      case CrossCheckResult::Kind::Inconclusive: ++inconclusive_; break;
+      case CrossCheckResult::Kind::AgreeUpToLimit: ++agree_up_to_limit_; break;
+      case CrossCheckResult::Kind::NotComparable:
+        ++not_comparable_;
+        if (not_comparable_examples_.size() < 8) not_comparable_examples_.insert(x.why_not_comparable);
+        break;
       case CrossCheckResult::Kind::Rejected: ++rejected_; break;
       case CrossCheckResult::Kind::Finding:
         finding(x.engine == "v8" ? "xcheck v8" : "xcheck binaryen", x.outcome.verdict,
@@ -348,8 +365,15 @@ class Lane {
   }
 
   void status() {
-    json j = {{"inputs", inputs_}, {"agree", agree_},       {"inconclusive", inconclusive_},
-              {"rejected", rejected_}, {"findings", findings_}};
+    json j = {{"inputs", inputs_},
+              {"agree", agree_},
+              {"agree_up_to_limit", agree_up_to_limit_},
+              {"not_comparable", not_comparable_},
+              {"rejected", rejected_},
+              {"findings", findings_},
+              {"divergences", divergences_found_},
+              {"not_comparable_why", std::vector<std::string>(not_comparable_examples_.begin(),
+                                                               not_comparable_examples_.end())}};
     if (o_.kind == "ttf") {
       j["next_seed"] = next_seed_;
       j["ttf_failed"] = ttf_failed_;
@@ -368,7 +392,10 @@ class Lane {
   uint64_t next_seed_ = 0, stream_next_ = 0;
   std::vector<Watched> watched_;
   std::deque<std::pair<size_t, std::string>> queue_;
-  uint64_t inputs_ = 0, agree_ = 0, inconclusive_ = 0, rejected_ = 0, findings_ = 0;
+  std::string divergences_;
+  uint64_t inputs_ = 0, agree_ = 0, agree_up_to_limit_ = 0, not_comparable_ = 0, rejected_ = 0,
+           findings_ = 0, divergences_found_ = 0;
+  std::set<std::string> not_comparable_examples_;  // a few reasons, for the report
   uint64_t ttf_failed_ = 0, corpus_done_ = 0, stream_done_ = 0;
 };
 
@@ -404,6 +431,8 @@ void addLaneCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("kind", opts->kind, "ttf or xcheck")->required()->check(CLI::IsMember({"ttf", "xcheck"}));
   cmd->add_option("--state", opts->state, "the lane's state directory (next seed, entries done)")->required();
   cmd->add_option("--findings", opts->findings, "where reproducer bundles go")->required();
+  cmd->add_option("--divergences", opts->divergences,
+                  "where reference-engine divergences go as bundles (default: divergences/ beside --findings)");
   cmd->add_option("--crashes", opts->crashes,
                   "where an input the lane died on is filed, as CRASHES/<target>/crash-lane-<hash>");
   cmd->add_option("--watch", opts->watch, "xcheck: TARGET=DIR, a fuzz target's corpus directory (repeatable)");

@@ -1,9 +1,11 @@
 #include "tools/xcheck.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "oracle/external_engine.h"
 #include "tools/gen_input.h"
@@ -23,34 +25,65 @@ Result<CrossCheck, std::string> CrossCheck::start(std::string_view engines, cons
   return x;
 }
 
+std::string_view crossCheckKindName(CrossCheckResult::Kind kind) {
+  switch (kind) {
+    case CrossCheckResult::Kind::Agree: return "agree";
+    case CrossCheckResult::Kind::AgreeUpToLimit: return "agree-up-to-limit";
+    case CrossCheckResult::Kind::NotComparable: return "not-comparable";
+    case CrossCheckResult::Kind::Rejected: return "rejected";
+    case CrossCheckResult::Kind::Finding: return "finding";
+  }
+  return "?";
+}
+
+Verdict divergenceVerdict(const Verdict& pair, std::string_view engine, std::string_view agreeing) {
+  Verdict v = pair;
+  // "ref-divergence:binaryen:log": the engine, then what differs (the
+  // pair's kind less its "diff:"), so that triage keeps a wrong log apart
+  // from a wrong trap or a refusal.
+  std::string what = pair.signature.kindText();
+  if (what.starts_with("diff:")) what.erase(0, 5);
+  v.signature.kind = FindingKind::RefDivergence;
+  v.signature.detail = fmt::format("{}:{}", engine, what);
+  v.detail = fmt::format("{} differs from ours ({}), while {} agrees with ours: {}", engine,
+                         pair.signature.kindText(), agreeing, pair.detail);
+  return v;
+}
+
 CrossCheckResult CrossCheck::check(const ModuleInput& input) {
   CrossCheckResult r;
-  bool any_conclusive = false, all_rejected = !pairs_.empty();
+  std::vector<std::pair<std::string, DiffOutcome>> differing;
+  std::vector<std::string> agreeing;
+  bool full_agreement = false, rejected = false;
   for (auto& pair : pairs_) {
     DiffOutcome out = runDifferential(pair, input);
+    const std::string& name = pair[1]->name();
     switch (out.verdict.kind) {
-      case Verdict::Kind::Agree:
-        r.kind = CrossCheckResult::Kind::Agree;
-        r.outcome = {};
-        r.engine.clear();
-        return r;
-      case Verdict::Kind::Finding:
-        all_rejected = false;
-        if (!any_conclusive) {
-          any_conclusive = true;
-          r.outcome = std::move(out);
-          r.engine = pair[1]->name();
-        }
-        break;
-      case Verdict::Kind::Rejected:
-        break;
-      case Verdict::Kind::Inconclusive:
-        all_rejected = false;
+      case Verdict::Kind::Agree: full_agreement = true; [[fallthrough]];
+      case Verdict::Kind::AgreeUpToLimit: agreeing.push_back(name); break;
+      case Verdict::Kind::Finding: differing.emplace_back(name, std::move(out)); break;
+      case Verdict::Kind::Rejected: rejected = true; break;
+      case Verdict::Kind::NotComparable:
+        if (r.why_not_comparable.empty()) r.why_not_comparable = out.verdict.detail;
         break;
     }
   }
-  if (any_conclusive) r.kind = CrossCheckResult::Kind::Finding;
-  else if (all_rejected) r.kind = CrossCheckResult::Kind::Rejected;
+  if (!differing.empty() && agreeing.empty()) {
+    r.kind = CrossCheckResult::Kind::Finding;
+    r.engine = differing.front().first;
+    r.outcome = std::move(differing.front().second);
+    return r;
+  }
+  const std::string agreed = fmt::format("{}", fmt::join(agreeing, " and "));
+  for (auto& [engine, out] : differing) {
+    out.verdict = divergenceVerdict(out.verdict, engine, agreed);
+    r.divergences.push_back({engine, std::move(out)});
+  }
+  if (!agreeing.empty()) {
+    r.kind = full_agreement ? CrossCheckResult::Kind::Agree : CrossCheckResult::Kind::AgreeUpToLimit;
+  } else {
+    r.kind = rejected ? CrossCheckResult::Kind::Rejected : CrossCheckResult::Kind::NotComparable;
+  }
   return r;
 }
 

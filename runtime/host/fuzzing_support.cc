@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <iterator>
 #include <vector>
 
@@ -20,6 +23,29 @@ ValType externref() {
 
 }  // namespace
 
+std::span<const FuzzingSupportImport> fuzzingSupportAbi() {
+  const ValType i32 = ValType::i32(), i64 = ValType::i64(), f32 = ValType::f32(),
+                f64 = ValType::f64();
+  static const std::vector<FuzzingSupportImport> abi = {
+      {"log-i32", {{i32}, {}}},
+      {"log-i64", {{i64}, {}}},
+      {"log-f32", {{f32}, {}}},
+      {"log-f64", {{f64}, {}}},
+      {"log-anyref", {{anyref()}, {}}},
+      {"log-funcref", {{funcref()}, {}}},
+      {"log-externref", {{externref()}, {}}},
+      {"call-export", {{i32, i32}, {}}},
+      {"call-export-catch", {{i32}, {i32}}},
+      {"call-ref", {{funcref(), i32}, {}}},
+      {"call-ref-catch", {{funcref()}, {i32}}},
+      {"table-get", {{i32}, {funcref()}}},
+      {"table-set", {{i32, funcref()}, {}}},
+      {"gc", {{}, {}}},
+      {"sleep", {{i32, i32}, {i32}}},
+  };
+  return abi;
+}
+
 bool isJsException(const Outcome& outcome) {
   return outcome.kind == Outcome::Kind::Trapped && outcome.trap == TrapKind::HostTrap &&
          outcome.detail == kJsExceptionDetail;
@@ -31,44 +57,43 @@ FuzzingSupport::FuzzingSupport(Store& store, LogSink sink) : store_(store), sink
   auto logger = [this](ValType t) {
     return [this, t](Executor&, std::span<const Value> args) { return log(args, {&t, 1}); };
   };
-  hostFunc("log-i32", {i32}, {}, logger(i32));
-  hostFunc("log-i64", {i64}, {}, logger(i64));
-  hostFunc("log-f32", {f32}, {}, logger(f32));
-  hostFunc("log-f64", {f64}, {}, logger(f64));
-  hostFunc("log-anyref", {anyref()}, {}, logger(anyref()));
-  hostFunc("log-funcref", {funcref()}, {}, logger(funcref()));
-  hostFunc("log-externref", {externref()}, {}, logger(externref()));
+  hostFunc("log-i32", logger(i32));
+  hostFunc("log-i64", logger(i64));
+  hostFunc("log-f32", logger(f32));
+  hostFunc("log-f64", logger(f64));
+  hostFunc("log-anyref", logger(anyref()));
+  hostFunc("log-funcref", logger(funcref()));
+  hostFunc("log-externref", logger(externref()));
 
   // call-export(index, rethrow): the second operand only chooses whether JS
   // catches and rethrows, which is not observable.
-  hostFunc("call-export", {i32, i32}, {}, [this](Executor& exec, std::span<const Value> args) {
+  hostFunc("call-export", [this](Executor& exec, std::span<const Value> args) {
     Outcome o = callExportAsJs(exec, args[0].u32());
     return o.ok() ? Outcome::returned({}) : o;
   });
-  hostFunc("call-export-catch", {i32}, {i32}, [this](Executor& exec, std::span<const Value> args) {
+  hostFunc("call-export-catch", [this](Executor& exec, std::span<const Value> args) {
     Outcome o = callExportAsJs(exec, args[0].u32());
     if (isJsException(o)) return Outcome::returned({Value::i32(1)});
     return o.ok() ? Outcome::returned({Value::i32(0)}) : o;
   });
-  hostFunc("call-ref", {funcref(), i32}, {}, [this](Executor& exec, std::span<const Value> args) {
+  hostFunc("call-ref", [this](Executor& exec, std::span<const Value> args) {
     Outcome o = callFuncAsJs(exec, args[0].ref());
     return o.ok() ? Outcome::returned({}) : o;
   });
-  hostFunc("call-ref-catch", {funcref()}, {i32},
-           [this](Executor& exec, std::span<const Value> args) {
+  hostFunc("call-ref-catch", [this](Executor& exec, std::span<const Value> args) {
              Outcome o = callFuncAsJs(exec, args[0].ref());
              if (isJsException(o)) return Outcome::returned({Value::i32(1)});
              return o.ok() ? Outcome::returned({Value::i32(0)}) : o;
            });
   // table-get/set reach the table exported as "table"; a missing table or
   // an index out of range throws (as JS's Table.get does), it does not trap.
-  hostFunc("table-get", {i32}, {funcref()}, [this](Executor&, std::span<const Value> args) {
+  hostFunc("table-get", [this](Executor&, std::span<const Value> args) {
     TableInst* t = exportedTable();
     if (!t || args[0].u32() >= t->elems.size())
       return Outcome::trapped(TrapKind::HostTrap, std::string(kJsExceptionDetail));
     return Outcome::returned({Value::ref(t->elems[args[0].u32()])});
   });
-  hostFunc("table-set", {i32, funcref()}, {}, [this](Executor&, std::span<const Value> args) {
+  hostFunc("table-set", [this](Executor&, std::span<const Value> args) {
     TableInst* t = exportedTable();
     if (!t || args[0].u32() >= t->elems.size())
       return Outcome::trapped(TrapKind::HostTrap, std::string(kJsExceptionDetail));
@@ -78,19 +103,21 @@ FuzzingSupport::FuzzingSupport(Store& store, LogSink sink) : store_(store), sink
   // gc(): a collection now (slabfuzz's own import, not Binaryen's: modules
   // that use it run only on engines that provide it). A violation the
   // collection finds ends the run as a finding.
-  hostFunc("gc", {}, {}, [](Executor& exec, std::span<const Value>) {
+  hostFunc("gc", [](Executor& exec, std::span<const Value>) {
     if (!exec.collectGarbage()) return Outcome::violated(*exec.store().heap->violation());
     return Outcome::returned({});
   });
   // sleep(ms, id) does not sleep: it returns the id.
-  hostFunc("sleep", {i32, i32}, {i32},
-           [](Executor&, std::span<const Value> args) { return Outcome::returned({args[1]}); });
+  hostFunc("sleep", [](Executor&, std::span<const Value> args) { return Outcome::returned({args[1]}); });
 }
 
-FuncAddr FuzzingSupport::hostFunc(std::string_view name, std::initializer_list<ValType> params,
-                                  std::initializer_list<ValType> results, HostFunction fn) {
-  std::vector<ValType> p(params), r(results);
-  CanonTypeId type = store_.internFuncType(p, r);
+FuncAddr FuzzingSupport::hostFunc(std::string_view name, HostFunction fn) {
+  auto it = std::ranges::find(fuzzingSupportAbi(), name, &FuzzingSupportImport::name);
+  if (it == fuzzingSupportAbi().end()) {  // a programming error: every host function has its row
+    fmt::print(stderr, "fuzzing-support: no ABI row for {}\n", name);
+    std::abort();
+  }
+  CanonTypeId type = store_.internFuncType(it->type.params, it->type.results);
   FuncAddr addr =
       store_.addHostFunction(type, std::move(fn), fmt::format("fuzzing-support.{}", name));
   funcs_.emplace(std::string(name), addr);

@@ -29,6 +29,7 @@
 #include "runtime/exec.h"
 #include "runtime/host/binaryen_format.h"
 #include "runtime/instantiate.h"
+#include "runtime/module.h"
 #include "runtime/store.h"
 #include "runtime/value.h"
 
@@ -57,6 +58,16 @@ struct FuzzExecSummary {
   // not called.
   std::shared_ptr<const HeapViolation> violation;
 };
+
+// One function of the fuzzing-support ABI: its import name and exact type.
+struct FuzzingSupportImport {
+  std::string_view name;
+  FuncType type;
+};
+// Every function FuzzingSupport provides, in one table: what the host
+// registers, and what the oracle takes as the ABI that V8's and Binaryen's
+// hosts implement too (oracle/comparable.h).
+std::span<const FuzzingSupportImport> fuzzingSupportAbi();
 
 class FuzzingSupport {
  public:
@@ -106,8 +117,8 @@ class FuzzingSupport {
   static std::string describeInstantiationTrap(TrapKind trap, const std::string& detail);
 
  private:
-  FuncAddr hostFunc(std::string_view name, std::initializer_list<ValType> params,
-                    std::initializer_list<ValType> results, HostFunction fn);
+  // Registers the ABI function `name` (its type from fuzzingSupportAbi()).
+  FuncAddr hostFunc(std::string_view name, HostFunction fn);
   Outcome log(std::span<const Value> args, std::span<const ValType> types);
   Outcome callExportAsJs(Executor& exec, uint32_t index);
   Outcome callFuncAsJs(Executor& exec, Ref func);

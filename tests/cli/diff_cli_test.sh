@@ -34,7 +34,7 @@ expect malformed      1 1 'malformed'                  -- diff "$work/truncated.
 expect invalid        1 2 'ref: invalid: type mismatch'                    -- diff "$work/bad.wat"
 expect agree          0 1 '^agree$'                    -- diff "$seed"
 expect agree-all      0 1 '^agree$'                    -- diff "$seed" --engines ref,slab,slab-zeal,slab-random:5,slab-alloc:3,slab-conservative,slab-small
-expect inconclusive   3 3 'inconclusive: slab-zeal: \[out of fuel\]' -- diff "$work/spin.wat" --fuel 10000
+expect inconclusive   3 4 'limit: slab-zeal: \[out of fuel\] \(log line 2\)' -- diff "$work/spin.wat" --fuel 10000
 expect show-logs      0 109 'heap digest [0-9a-f]{16} verified' -- diff "$seed" --show-logs
 expect help           0 25 'Exit status'               -- diff --help
 
@@ -64,8 +64,8 @@ mkdir -p "$work/batch"
 cp "$seed" "$work/batch/a.wasm"
 cp "$work/spin.wat" "$work/batch/b.wat"
 cp "$work/truncated.wasm" "$work/batch/c.wasm"
-expect batch          0 5 '^4 module\(s\): 2 agree \(0 up to a one-sided trap\), 1 inconclusive \(33\.3% of those run\), 1 rejected, 0 finding\(s\)$' -- diff "$work/batch" "$seed"
-expect batch-finding  4 5 '^2 module\(s\): 0 agree .* 2 finding\(s\)$' -- diff "$work/batch/a.wasm" "$seed" --broken-stack-maps --findings "$work/found2"
+expect batch          0 5 '^4 module\(s\): 2 agree, 1 agree up to a resource limit \(33\.3% of those run\), 0 not comparable, 1 rejected, 0 finding\(s\)$' -- diff "$work/batch" "$seed"
+expect batch-finding  4 5 '^2 module\(s\): 0 agree, .* 2 finding\(s\)$' -- diff "$work/batch/a.wasm" "$seed" --broken-stack-maps --findings "$work/found2"
 expect batch-missing  2 3 'unreadable'                  -- diff "$seed" "$work/nope.wasm"
 expect empty-dir      2 1 'no modules'                  -- diff "$work/found2/"
 

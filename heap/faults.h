@@ -173,4 +173,13 @@ inline bool faultExpects(const FaultInfo& info, std::string_view kind) {
   return false;
 }
 
+// Whether a finding is of the fault's class: its kind is one the fault
+// expects, and the fault's canary triggered in the run that produced it
+// (`triggered`; empty when that run could not say, which is not proof). A
+// finding the fault did not cause, or of another kind, fails.
+inline bool findingOfFault(const FaultInfo& info, std::string_view kind,
+                           std::optional<bool> triggered) {
+  return faultExpects(info, kind) && triggered.value_or(false);
+}
+
 }  // namespace slabfuzz

@@ -15,6 +15,21 @@
 #include <cerrno>
 
 #include "heap/faults.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define SLABFUZZ_HAS_SANITIZER 1
+#endif
+#endif
+#if !defined(SLABFUZZ_HAS_SANITIZER) && defined(__SANITIZE_ADDRESS__)
+#define SLABFUZZ_HAS_SANITIZER 1
+#endif
+#ifndef SLABFUZZ_HAS_SANITIZER
+#define SLABFUZZ_HAS_SANITIZER 0
+#endif
+#if SLABFUZZ_HAS_SANITIZER
+#include <sanitizer/common_interface_defs.h>
+#endif
 #include "oracle/engine.h"
 
 namespace slabfuzz {
@@ -43,6 +58,20 @@ std::string& keepBucket() {
   static std::string bucket;
   return bucket;
 }
+// The active fault's canaries, on one line that tools read back
+// (tools/campaign/fuzzer_output.h: faultTriggeredInOutput): at exit, in a
+// finding's report, and when a sanitizer ends the process, so that a replay
+// of one input says whether the fault changed what that input did.
+void printFaultCanaries() {
+  if (Fault f = activeFault(); f != Fault::None) {
+    std::fprintf(stderr, "slabfuzz fault %s: reached %llu, triggered %llu\n",
+                 std::string(faultName(f)).c_str(),
+                 static_cast<unsigned long long>(faultReached(f)),
+                 static_cast<unsigned long long>(faultTriggered(f)));
+    std::fflush(stderr);
+  }
+}
+
 void printCounts() {
   const Counts& c = counts();
   std::fprintf(stderr,
@@ -57,12 +86,7 @@ void printCounts() {
     std::fprintf(stderr, "slabfuzz oracle: %llu finding(s) in %zu bucket(s), at most %llu per bucket written\n",
                  static_cast<unsigned long long>(c.recorded), recordedIn().size(),
                  static_cast<unsigned long long>(kMaxRecordedPerBucket));
-  if (Fault f = activeFault(); f != Fault::None) {
-    std::fprintf(stderr, "slabfuzz fault %s: reached %llu, triggered %llu\n",
-                 std::string(faultName(f)).c_str(),
-                 static_cast<unsigned long long>(faultReached(f)),
-                 static_cast<unsigned long long>(faultTriggered(f)));
-  }
+  printFaultCanaries();
 }
 
 [[noreturn]] void reportFinding(const Verdict& verdict, const std::vector<ExecutionLog>& logs) {
@@ -71,6 +95,7 @@ void printCounts() {
   for (const ExecutionLog& l : logs) report += fmt::format(" {} ({})", l.engine, logStatusName(l.status));
   report += '\n';
   if (Fault f = activeFault(); f != Fault::None) report += fmt::format("  fault: {}\n", faultName(f));
+  printFaultCanaries();
   const ExecutionLog* a = nullptr;
   const ExecutionLog* b = nullptr;
   for (const ExecutionLog& l : logs) {
@@ -150,7 +175,10 @@ FuzzJudgement fuzzJudge(const ModuleInput& input, uint32_t choice,
 }
 
 Verdict fuzzCheck(const ModuleInput& input, uint32_t choice, const FuzzCheckOptions& options) {
-  static const bool registered = std::atexit(printCounts) == 0;
+  static const bool registered = [] {
+    reportFaultCanariesOnDeath();
+    return std::atexit(printCounts) == 0;
+  }();
   (void)registered;
   FuzzJudgement j = fuzzJudge(input, choice, options);
   const Verdict& v = j.verdict;
@@ -175,6 +203,12 @@ Verdict fuzzCheck(const ModuleInput& input, uint32_t choice, const FuzzCheckOpti
       reportFinding(v, j.logs);
   }
   return v;
+}
+
+void reportFaultCanariesOnDeath() {
+#if SLABFUZZ_HAS_SANITIZER
+  __sanitizer_set_death_callback(printFaultCanaries);
+#endif
 }
 
 void setKeepBucket(std::string bucket) { keepBucket() = std::move(bucket); }

@@ -49,6 +49,12 @@ FuzzJudgement fuzzJudge(const ModuleInput& input, uint32_t choice, const FuzzChe
 // one outside the kept bucket (setKeepBucket), which it returns.
 Verdict fuzzCheck(const ModuleInput& input, uint32_t choice, const FuzzCheckOptions& options);
 
+// When a sanitizer ends the process, print the active fault's canaries
+// first ("slabfuzz fault NAME: reached R, triggered T"), so that the replay
+// of an input that crashes says whether the fault changed what it did. A
+// no-op without sanitizers; fuzzCheck installs it on first use.
+void reportFaultCanariesOnDeath();
+
 // Reduction (`slabfuzz reduce` runs libFuzzer's -minimize_crash with
 // SLABFUZZ_KEEP_BUCKET, read by fuzzers/targets.h): when `bucket` is not
 // empty, fuzzCheck aborts only on a finding whose Signature::bucket() is

@@ -163,6 +163,7 @@ std::string linkFrom(const fs::path& dir, const std::string& path) {
 struct CrashName {
   std::string bucket;  // "" = not named yet
   bool reproduced = false;
+  std::optional<bool> fault_triggered;  // under a fault: its canary in the replay
 };
 
 struct Target {
@@ -240,6 +241,7 @@ struct Campaign {
   std::vector<LaneProcess> lanes;
   // The first new finding of this run, once it has a name.
   std::string first_bucket, first_kind, first_where;
+  std::optional<bool> first_fault_triggered;  // under a fault: its canary in that run
   // The lanes' reference-engine divergences, triaged on their own
   // (DIR/report/divergences/triage.md), or why not.
   std::string divergence_triage;
@@ -620,6 +622,7 @@ void nameFrom(Campaign& c, size_t ti, const std::string& file, const std::string
   if (auto f = findingInOutput(output)) {
     n.bucket = f->bucket;
     n.reproduced = true;
+    n.fault_triggered = faultTriggeredInOutput(output);
   } else {
     n.bucket = "did not reproduce on replay";
   }
@@ -631,6 +634,7 @@ void nameFrom(Campaign& c, size_t ti, const std::string& file, const std::string
     c.first_bucket = n.bucket;
     c.first_kind = n.bucket.substr(0, n.bucket.find(' '));
     c.first_where = (c.targets[ti].crashes / file).string();
+    c.first_fault_triggered = n.fault_triggered;
   }
   size_t& count = c.buckets[n.bucket];
   if (count++ == 0 && announce && n.reproduced) {
@@ -735,6 +739,7 @@ void laneFinding(Campaign& c, const LaneProcess& l, const LaneEvent& e) {
     c.first_bucket = e.bucket;
     c.first_kind = e.kind;
     c.first_where = e.where;
+    c.first_fault_triggered = e.fault_triggered;
   }
   if (c.buckets[e.bucket]++ == 0)
     fmt::print(stderr, "{}campaign: {} new finding: {} ({} lane: {})\n", ::isatty(2) ? "\r\033[K" : "",
@@ -1457,8 +1462,12 @@ json summaryJson(const Campaign& c, const TriageResult& tr, size_t findings) {
   if (c.first_finding_s) {
     json f = {{"seconds", *c.first_finding_s}, {"bucket", c.first_bucket}, {"kind", c.first_kind},
               {"where", c.first_where}};
-    if (const FaultInfo* fi = c.fault.empty() ? nullptr : faultByName(c.fault); fi && !c.first_kind.empty())
-      f["right_class"] = faultExpects(*fi, c.first_kind);
+    if (const FaultInfo* fi = c.fault.empty() ? nullptr : faultByName(c.fault); fi && !c.first_kind.empty()) {
+      // Of the fault's class: the kind it expects, and its canary triggered
+      // in the run that found it (a finding the fault did not cause fails).
+      f["fault_triggered"] = c.first_fault_triggered ? json(*c.first_fault_triggered) : json(nullptr);
+      f["right_class"] = findingOfFault(*fi, c.first_kind, c.first_fault_triggered);
+    }
     j["first_finding"] = f;
   } else {
     j["first_finding"] = nullptr;

@@ -20,7 +20,8 @@
 // same inputs and the same verdicts; the clock only paces the status lines
 // and bounds --time. stdout carries one line per event:
 //   lane: status {json}      counts so far (every 2 s and at the end)
-//   lane: finding {json}     bucket, kind, bundle, by
+//   lane: finding {json}     bucket, kind, bundle, by; under a fault,
+//                            fault_triggered (its canary, for this input)
 //   lane: divergence {json}  a reference engine outvoted: the same fields
 //   lane: crash-filed {json} an input the previous run died on, filed
 // Exit 0 at the end of --time or on SIGTERM/SIGINT, 2 on a set-up error.
@@ -47,6 +48,7 @@
 #include "generators/encode.h"
 #include "heap/faults.h"
 #include "oracle/engine.h"
+#include "oracle/fuzz_check.h"
 #include "tools/atomic_write.h"
 #include "tools/bundle.h"
 #include "tools/commands.h"
@@ -114,6 +116,7 @@ class Lane {
       if (ec) return fmt::format("cannot create {}: {}", d, ec.message());
     }
     if (auto err = fileInflight()) return err;
+    reportFaultCanariesOnDeath();
     auto x = CrossCheck::start(o_.engines);
     if (!x.ok()) return "the cross-check: " + x.error();
     xcheck_ = std::move(x).value();
@@ -239,6 +242,10 @@ class Lane {
     const bool divergence = std::string_view(event) == "divergence";
     ++(divergence ? divergences_found_ : findings_);
     json j = {{"bucket", v.signature.bucket()}, {"kind", v.signature.kindText()}, {"by", by}};
+    // Whether the active fault changed what this input did (its canaries
+    // are reset before every input): a finding the fault did not cause is
+    // not of its class.
+    if (activeFault() != Fault::None) j["fault_triggered"] = faultTriggered(activeFault()) > 0;
     if (auto err = writeBundle(divergence ? divergences_ : o_.findings, spec, &dir)) {
       j["error"] = *err;
     } else {
@@ -252,6 +259,7 @@ class Lane {
   void judge(const TargetRun& run, std::span<const uint8_t> raw, DiffTarget target,
              std::vector<uint8_t> module, const std::string& source, bool ours) {
     ++inputs_;
+    resetFaultCanaries();
     if (ours) {
       FuzzJudgement j = fuzzJudge(run.input, run.choice, run.options);
       if (j.verdict.kind == Verdict::Kind::Finding) {

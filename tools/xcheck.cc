@@ -54,15 +54,16 @@ CrossCheckResult CrossCheck::check(const ModuleInput& input) {
   CrossCheckResult r;
   std::vector<std::pair<std::string, DiffOutcome>> differing;
   std::vector<std::string> agreeing;
-  bool full_agreement = false, rejected = false;
+  bool full_agreement = false, up_to_limit = false;
   for (auto& pair : pairs_) {
     DiffOutcome out = runDifferential(pair, input);
     const std::string& name = pair[1]->name();
+    // An engine that refuses the module as ours does agrees with ours.
     switch (out.verdict.kind) {
-      case Verdict::Kind::Agree: full_agreement = true; [[fallthrough]];
-      case Verdict::Kind::AgreeUpToLimit: agreeing.push_back(name); break;
+      case Verdict::Kind::Agree: full_agreement = true; agreeing.push_back(name); break;
+      case Verdict::Kind::AgreeUpToLimit: up_to_limit = true; agreeing.push_back(name); break;
       case Verdict::Kind::Finding: differing.emplace_back(name, std::move(out)); break;
-      case Verdict::Kind::Rejected: rejected = true; break;
+      case Verdict::Kind::Rejected: agreeing.push_back(name); break;
       case Verdict::Kind::NotComparable:
         if (r.why_not_comparable.empty()) r.why_not_comparable = out.verdict.detail;
         break;
@@ -79,11 +80,10 @@ CrossCheckResult CrossCheck::check(const ModuleInput& input) {
     out.verdict = divergenceVerdict(out.verdict, engine, agreed);
     r.divergences.push_back({engine, std::move(out)});
   }
-  if (!agreeing.empty()) {
-    r.kind = full_agreement ? CrossCheckResult::Kind::Agree : CrossCheckResult::Kind::AgreeUpToLimit;
-  } else {
-    r.kind = rejected ? CrossCheckResult::Kind::Rejected : CrossCheckResult::Kind::NotComparable;
-  }
+  r.kind = full_agreement     ? CrossCheckResult::Kind::Agree
+           : up_to_limit      ? CrossCheckResult::Kind::AgreeUpToLimit
+           : !agreeing.empty() ? CrossCheckResult::Kind::Rejected
+                               : CrossCheckResult::Kind::NotComparable;
   return r;
 }
 

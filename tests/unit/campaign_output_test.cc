@@ -51,6 +51,18 @@ TEST(CampaignOutput, OracleCounts) {
   EXPECT_FALSE(parseOracleCounts("slabfuzz oracle: 3 finding(s) outside bucket 'x' not reported"));
 }
 
+TEST(CampaignOutput, FaultCanaryOfAReplay) {
+  EXPECT_EQ(faultTriggeredInOutput("finding: diff:trap at export f, log line 3 [mutator]\n"), std::nullopt);
+  EXPECT_EQ(faultTriggeredInOutput("slabfuzz fault cast-rejects-subtype: reached 4, triggered 2\n"
+                                   "finding: diff:trap at export f, log line 3 [mutator]\n"),
+            std::optional<bool>(true));
+  // The last line counts (at exit after the report), and 0 is no.
+  EXPECT_EQ(faultTriggeredInOutput("slabfuzz fault x: reached 4, triggered 2\n"
+                                   "slabfuzz fault x: reached 9, triggered 0\n"),
+            std::optional<bool>(false));
+  EXPECT_EQ(faultTriggeredInOutput("slabfuzz fault x: reached 4, triggered 2x\n"), std::nullopt);
+}
+
 TEST(CampaignOutput, FindingFromReport) {
   auto f = findingInOutput(
       "Running: crash-1\n"

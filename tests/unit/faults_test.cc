@@ -62,6 +62,26 @@ TEST(FaultTable, ExpectMatchesPrefixesAndWholeKinds) {
   EXPECT_FALSE(faultExpects(info, "heap-verify:live + free == capacity"));
 }
 
+// The campaign's "first finding names the fault's class" (summary.json,
+// bench/detect-faults): a wrong kind fails, and so does the right kind from a
+// run in which the fault changed nothing (the harness's own noise).
+TEST(FaultTable, AFindingOfTheFaultNeedsItsKindAndItsCanary) {
+  const FaultInfo* cast = faultByName("cast-rejects-subtype");
+  ASSERT_NE(cast, nullptr);
+  EXPECT_TRUE(findingOfFault(*cast, "diff:trap", true));
+  // A deliberately wrong bucket: a slab-id violation is not a cast fault's.
+  EXPECT_FALSE(findingOfFault(*cast, "slab-id:stale-generation", true));
+  EXPECT_FALSE(findingOfFault(*cast, "diff:status:ours-rejects:unlinkable", false));
+  // The right kind, but the fault did not trigger, or nobody could say.
+  EXPECT_FALSE(findingOfFault(*cast, "diff:trap", false));
+  EXPECT_FALSE(findingOfFault(*cast, "diff:trap", std::nullopt));
+  const FaultInfo* loop = faultByName("loop-back-edge-liveness");
+  ASSERT_NE(loop, nullptr);
+  EXPECT_TRUE(findingOfFault(*loop, "slab-id:different-slab", true));
+  EXPECT_FALSE(findingOfFault(*loop, "ref-divergence:binaryen:log", true));
+  EXPECT_FALSE(findingOfFault(*loop, "sanitizer:SEGV", true));
+}
+
 TEST(FaultSelection, UnknownNamesAreErrorsThatListTheFaults) {
   auto err = selectFault("no-such-fault");
   ASSERT_TRUE(err.has_value());

@@ -98,6 +98,23 @@ std::string bucketOfSignature(std::string_view sig) {
          std::string(phase);
 }
 
+std::optional<bool> faultTriggeredInOutput(std::string_view output) {
+  constexpr std::string_view kLine = "slabfuzz fault ", kTriggered = ", triggered ";
+  std::optional<bool> triggered;
+  for (size_t start = 0; start < output.size();) {
+    size_t nl = output.find('\n', start);
+    if (nl == std::string_view::npos) nl = output.size();
+    std::string_view l = trimmed(output.substr(start, nl - start));
+    start = nl + 1;
+    size_t at = l.find(kTriggered);
+    if (!l.starts_with(kLine) || at == std::string_view::npos) continue;
+    std::string_view n = l.substr(at + kTriggered.size());
+    if (n.empty() || n.find_first_not_of("0123456789") != std::string_view::npos) continue;
+    triggered = n != "0" && n.find_first_not_of('0') != std::string_view::npos;
+  }
+  return triggered;
+}
+
 std::optional<NamedFinding> findingInOutput(std::string_view output) {
   std::vector<std::string_view> lines;
   for (size_t start = 0; start < output.size();) {

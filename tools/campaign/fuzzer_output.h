@@ -47,6 +47,12 @@ struct NamedFinding {
 };
 std::optional<NamedFinding> findingInOutput(std::string_view output);
 
+// Whether the active fault's canary triggered, from the last line
+// "slabfuzz fault NAME: reached R, triggered T" of a target's output
+// (oracle/fuzz_check.cc prints it at exit, with a finding's report, and when
+// a sanitizer ends the process). Empty when no such line is there.
+std::optional<bool> faultTriggeredInOutput(std::string_view output);
+
 // Signature::bucket() recomputed from Signature::toString()'s text: the
 // function and IR index dropped from the site, the instruction kept.
 std::string bucketOfSignature(std::string_view signature);

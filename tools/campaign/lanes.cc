@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tools/campaign/fuzzer_output.h"
 #include "tools/campaign/process.h"
 #include "tools/crash_guard.h"
 
@@ -53,7 +54,9 @@ void readLines(LaneProcess& l, std::vector<LaneEvent>& events) {
           if (w.is_string() && l.not_comparable_why.size() < 16) l.not_comparable_why.insert(w.get<std::string>());
     } else if (what == "finding" || what == "divergence") {
       LaneEvent e{j.value("bucket", std::string("?")), j.value("kind", std::string("?")),
-                  j.value("bundle", l.log)};
+                  j.value("bundle", l.log), std::nullopt};
+      if (j.contains("fault_triggered") && j["fault_triggered"].is_boolean())
+        e.fault_triggered = j["fault_triggered"].get<bool>();
       (what == "finding" ? events : l.divergence_events).push_back(std::move(e));
     } else if (what == "crash-filed") {
       ++l.crash_files;
@@ -115,9 +118,10 @@ std::vector<LaneEvent> pumpLane(LaneProcess& l, const std::string& self, const s
   // files the input it was running (lane_cmd.cc, inflight).
   ++l.deaths;
   int status = end->exited ? (end->code << 8) : end->code;
-  std::string kind = "sanitizer:" + crashKind(tailOf(l.log, 16384), status);
+  const std::string tail = tailOf(l.log, 16384);
+  std::string kind = "sanitizer:" + crashKind(tail, status);
   l.last_death = fmt::format("{} ({})", kind, end->describe());
-  events.push_back({kind, kind, l.log});
+  events.push_back({kind, kind, l.log, faultTriggeredInOutput(tail)});
   if (l.deaths > static_cast<uint64_t>(kMaxLaneRestarts)) {
     l.stopped = fmt::format("it died {} times (last: {}); log {}", l.deaths, l.last_death, l.log);
   } else if (restart) {

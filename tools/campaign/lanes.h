@@ -28,6 +28,9 @@ struct LaneEvent {
   std::string bucket;  // what triage groups by
   std::string kind;    // the signature's kind ("diff:log", "sanitizer:SEGV")
   std::string where;   // a bundle directory, or the lane's log
+  // Under a fault: whether its canary triggered in the run that found it
+  // (empty when the run could not say).
+  std::optional<bool> fault_triggered;
 };
 
 struct LaneProcess {

@@ -25,17 +25,6 @@ Result<CrossCheck, std::string> CrossCheck::start(std::string_view engines, cons
   return x;
 }
 
-std::string_view crossCheckKindName(CrossCheckResult::Kind kind) {
-  switch (kind) {
-    case CrossCheckResult::Kind::Agree: return "agree";
-    case CrossCheckResult::Kind::AgreeUpToLimit: return "agree-up-to-limit";
-    case CrossCheckResult::Kind::NotComparable: return "not-comparable";
-    case CrossCheckResult::Kind::Rejected: return "rejected";
-    case CrossCheckResult::Kind::Finding: return "finding";
-  }
-  return "?";
-}
-
 Verdict divergenceVerdict(const Verdict& pair, std::string_view engine, std::string_view agreeing) {
   Verdict v = pair;
   // "ref-divergence:binaryen:log": the engine, then what differs (the

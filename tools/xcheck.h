@@ -48,8 +48,6 @@ struct CrossCheckResult {
   std::string why_not_comparable;  // NotComparable: the first engine's reason
 };
 
-std::string_view crossCheckKindName(CrossCheckResult::Kind kind);
-
 class CrossCheck {
  public:
   // `engines`: external engine names, comma-separated ("v8,binaryen"); ""

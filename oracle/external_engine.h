@@ -25,7 +25,9 @@ Result<std::unique_ptr<Engine>, std::string> makeExternalOracleEngine(std::strin
                                                                       ExternalOptions options);
 
 // The bytes the named external engine is given for `input`: the module as
-// read, except that Binaryen gets slabfuzz's `gc` import stubbed. A finding
+// read, except that Binaryen gets slabfuzz's `gc` import stubbed and no
+// custom sections (its reader refuses malformed name sections, which the
+// spec says to ignore). A finding
 // keeps them, so that the engine's run can be repeated by hand.
 std::vector<uint8_t> externalInputBytes(std::string_view engine, const ModuleInput& input);
 

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "oracle/external_engine.h"
+#include "oracle/run.h"
 #include "text/wat.h"
 #include "tests/support/pinned_engines.h"
 #include "tests/support/temp_dir.h"
@@ -232,6 +234,39 @@ TEST(ExternalEngine, V8StackOverflowIsInconclusive) {
   EXPECT_EQ(r.status, EngineRun::Status::Inconclusive);
   ASSERT_EQ(r.lines.size(), 2u);
   EXPECT_EQ(r.lines[1].rfind("[host limit", 0), 0u) << r.lines[1];
+}
+
+// Binaryen is given modules without their custom sections: its reader
+// refuses a malformed name section, which the spec says to ignore, and the
+// fuzzers' mutations make many. What the module does is unchanged.
+TEST(ExternalEngine, BinaryenGetsNoCustomSections) {
+  std::vector<uint8_t> bytes = wat(kLogs);
+  ASSERT_FALSE(bytes.empty());
+  // A malformed "name" section: a subsection whose size runs past the end.
+  std::vector<uint8_t> named = bytes;
+  const std::vector<uint8_t> custom = {0x00, 0x08, 0x04, 'n', 'a', 'm', 'e', 0x01, 0x7F, 0x00};
+  named.insert(named.end(), custom.begin(), custom.end());
+  auto input = decodeInput(named);
+  ASSERT_TRUE(input.ok()) << input.error();
+  auto plain = decodeInput(bytes);
+  ASSERT_TRUE(plain.ok()) << plain.error();
+  // The assembler's own name section goes too: both come out alike, smaller.
+  const std::vector<uint8_t> stripped = externalInputBytes("binaryen", plain.value());
+  EXPECT_LT(stripped.size(), bytes.size());
+  EXPECT_EQ(externalInputBytes("binaryen", input.value()), stripped);
+  EXPECT_TRUE(decodeInput(stripped).ok());
+  EXPECT_EQ(externalInputBytes("v8", input.value()), named);
+  // Bytes whose sections do not parse are given as they are.
+  std::vector<uint8_t> broken = bytes;
+  broken.push_back(0x00);
+  broken.push_back(0xFF);
+  auto raw = ModuleInput{broken, nullptr};
+  EXPECT_EQ(externalInputBytes("binaryen", raw), broken);
+  REQUIRE_ENGINES();
+  auto engine = makeExternalOracleEngine("binaryen", {});
+  ASSERT_TRUE(engine.ok()) << engine.error();
+  ExecutionLog log = engine.value()->run(input.value());
+  EXPECT_EQ(log.status, ExecutionLog::Status::Ran) << log.message;
 }
 
 }  // namespace

@@ -459,11 +459,21 @@ Outcome Executor::Impl::invoke(FuncAddr addr, std::span<const Value> args) {
                               fmt::format("argument {} is not a {}", i, params[i].toString()));
     }
   }
+  // Every nested entry counts, a host function's as much as a wasm
+  // function's: a host function that calls itself through the host (an
+  // exported call-export whose export index names itself) recurses natively
+  // without a single wasm frame.
+  if (reentry >= kMaxReentry ||
+      (reentry > 0 && reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) < nativeStackFloor())) {
+    return Outcome::trapped(TrapKind::CallStackExhausted);
+  }
   size_t base = stackTop();
   if (!ensureStack(base + args.size() + 1)) return Outcome::trapped(TrapKind::CallStackExhausted);
   std::copy(args.begin(), args.end(), stack.begin() + static_cast<ptrdiff_t>(base));
   if (!f.instance) {
+    ++reentry;
     Outcome o = callHost(f, base, base);
+    --reentry;
     return o;
   }
   if (frames.size() >= limits.max_call_depth) return Outcome::trapped(TrapKind::CallStackExhausted);
@@ -474,11 +484,6 @@ Outcome Executor::Impl::invoke(FuncAddr addr, std::span<const Value> args) {
             stack.begin() + static_cast<ptrdiff_t>(base + cf.num_locals), Value());
   size_t entry = frames.size();
   frames.push_back({&cf, f.instance, 0, base});
-  if (reentry >= kMaxReentry ||
-      (reentry > 0 && reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) < nativeStackFloor())) {
-    popFrame();
-    return Outcome::trapped(TrapKind::CallStackExhausted);
-  }
   ++reentry;
   Outcome o = run(entry);
   --reentry;

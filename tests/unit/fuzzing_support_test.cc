@@ -101,6 +101,47 @@ TEST(FuzzingSupport, RunsExportsAsBinaryenDoes) {
   EXPECT_FALSE(summary.inconclusive);
 }
 
+// A module that exports the imported call-export itself: calling export 0
+// calls call-export(0), which calls export 0 again, natively and without a
+// single wasm frame in between. That must end as call-stack exhaustion (a
+// resource limit), not as a native stack overflow (this runs under ASan in
+// the dev build).
+TEST(FuzzingSupport, AnExportedCallExportThatCallsItselfExhaustsTheCallStack) {
+  Bytes m = Bytes::header();
+  Bytes types;
+  types.u32(2).raw({kCodeFunc, 2, kCodeI32, kCodeI32, 0}).raw({kCodeFunc, 0, 0});
+  m.section(1, types);
+  Bytes imports;
+  imports.u32(1).name("fuzzing-support").name("call-export").raw({0x00, 0});
+  m.section(2, imports);
+  m.section(3, Bytes{1, 1});
+  Bytes exports;
+  exports.u32(2).name("ce").raw({0x00, 0}).name("f").raw({0x00, 1});
+  m.section(7, exports);
+  Bytes code;
+  code.u32(1).raw(body({0x41, 0x00, 0x41, 0x00, 0x10, 0x00, 0x0B}));  // call-export(0, 0)
+  m.section(10, code);
+
+  auto decoded = decodeModule(m.data());
+  ASSERT_TRUE(decoded.ok()) << decoded.error().toString();
+  auto module = std::make_shared<const Module>(std::move(decoded).value());
+  Store store([](const TypeStore& t) { return std::make_unique<ReferenceHeap>(t); });
+  auto types_ok = validateModule(*module, store.types);
+  ASSERT_TRUE(types_ok.ok()) << types_ok.error().toString();
+  Executor exec(store, RunLimits{});
+  std::vector<std::string> log;
+  FuzzingSupport fuzzing(store, [&](std::string_view line) { log.emplace_back(line); });
+  auto inst = instantiate(exec, module, std::move(types_ok).value(), fuzzing.resolver());
+  ASSERT_TRUE(inst.ok()) << inst.error().message;
+  fuzzing.setInstance(inst.value());
+  FuzzExecSummary summary = fuzzing.runExports(exec);
+  std::string exhausted = FuzzingSupport::describeFailure(Outcome::trapped(TrapKind::CallStackExhausted));
+  std::vector<std::string> want = {"[fuzz-exec] export ce", exhausted};
+  ASSERT_GE(log.size(), 2u);
+  EXPECT_EQ(std::vector<std::string>(log.begin(), log.begin() + 2), want);
+  EXPECT_TRUE(summary.inconclusive);
+}
+
 TEST(FuzzingSupport, DescribesFailures) {
   EXPECT_EQ(FuzzingSupport::describeFailure(Outcome::trapped(TrapKind::Unreachable)),
             "[trap unreachable]");

@@ -83,7 +83,8 @@ Verdict violationFinding(const ExecutionLog& log) {
 
 // One side refused a module the other ran: the kind names who refused and
 // what ("diff:status:ours-rejects:type-mismatch", "diff:status:v8-rejects:
-// unlinkable"), the phase where (validate, link).
+// unlinkable"), the phase where (validate, link); an engine that aborted
+// part-way is "diff:status:binaryen-aborts" in the mutator phase.
 Verdict statusFinding(const ExecutionLog& a, const ExecutionLog& b) {
   const ExecutionLog& refuser = a.status == LogStatus::Rejected ? a : b;
   Verdict v;
@@ -92,9 +93,16 @@ Verdict statusFinding(const ExecutionLog& a, const ExecutionLog& b) {
   const std::string what = refuser.ours && !refuser.rejection_code.empty()
                                ? refuser.rejection_code
                                : std::string(rejectionName(refuser.rejection));
-  v.signature.detail = fmt::format("{}-rejects:{}", refuser.ours ? "ours" : refuser.engine, what);
+  const std::string who = refuser.ours ? "ours" : refuser.engine;
   v.signature.site = "module";
-  v.signature.phase = refuser.rejection == Rejection::Unlinkable ? "link" : "validate";
+  if (refuser.rejection == Rejection::Aborted) {
+    // Not a refusal: the engine crashed while it ran the module.
+    v.signature.detail = who + "-aborts";
+    v.signature.phase = "mutator";
+  } else {
+    v.signature.detail = fmt::format("{}-rejects:{}", who, what);
+    v.signature.phase = refuser.rejection == Rejection::Unlinkable ? "link" : "validate";
+  }
   v.engine_a = a.engine;
   v.engine_b = b.engine;
   auto say = [](const ExecutionLog& l) {
@@ -123,6 +131,7 @@ std::string_view rejectionName(Rejection r) {
     case Rejection::Unsupported: return "unsupported";
     case Rejection::Limit: return "limit";
     case Rejection::Harness: return "harness";
+    case Rejection::Aborted: return "aborted";
   }
   return "?";
 }

@@ -34,6 +34,9 @@ enum class Rejection : uint8_t {
   Unsupported,  // a feature the engine does not have (ours: DESIGN.md "Scope")
   Limit,        // an implementation limit of the engine (too many locals, ...)
   Harness,      // the engine could not be asked: its worker is gone, or died on it
+  Aborted,      // the engine threw out of its own run part-way (Binaryen's interpreter
+                // ending in an uncaught C++ exception): a crash of that engine, which
+                // is no verdict on the module but is a difference from one that ran it
 };
 std::string_view rejectionName(Rejection r);
 // Whether a refusal of this kind says something about the module (a

@@ -31,6 +31,16 @@ Rejection externalRejection(std::string_view reason) {
   if (says({"not available", "harness failure", "worker died", "the worker answered",
             "does not provide an import", "not run"}))
     return Rejection::Harness;
+  // Binaryen's wasm-opt threw out of its main while it ran the module
+  // (binaryen_worker.mjs): what it threw comes first, then what it had
+  // printed, which is the module's log and must not be read for words.
+  constexpr std::string_view kAborted = "wasm-opt aborted: ";
+  if (size_t at = reason.find(kAborted); at != std::string_view::npos) {
+    std::string_view thrown = reason.substr(at + kAborted.size());
+    thrown = thrown.substr(0, thrown.find("; it printed:"));
+    if (externalRejection(thrown) == Rejection::Limit) return Rejection::Limit;
+    return Rejection::Aborted;
+  }
   if (says({"too large", "too many", "maximum", "exceeds", "greater than allowed", "limit",
             "out of memory"}))
     return Rejection::Limit;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "oracle/compare.h"
 #include "oracle/external_engine.h"
 #include "oracle/run.h"
 #include "text/wat.h"
@@ -267,6 +268,34 @@ TEST(ExternalEngine, BinaryenGetsNoCustomSections) {
   ASSERT_TRUE(engine.ok()) << engine.error();
   ExecutionLog log = engine.value()->run(input.value());
   EXPECT_EQ(log.status, ExecutionLog::Status::Ran) << log.message;
+}
+
+// What an engine's refusal says decides whether it is comparable: a crash
+// of Binaryen's own run is an abort (a difference from an engine that ran
+// the module), whatever words the log it printed before holds; a limit in
+// what it threw stays a limit.
+TEST(ExternalEngine, RefusalsAreClassifiedByWhatTheEngineSaid) {
+  EXPECT_EQ(externalRejection("wasm-opt aborted: [object Object]; it printed: [fuzz-exec] export "
+                              "import_limit\n[LoggingExternalInterface logging 1]"),
+            Rejection::Aborted);
+  EXPECT_EQ(externalRejection("wasm-opt aborted: out of memory; it printed: x"),
+            Rejection::Limit);
+  EXPECT_EQ(externalRejection("[parse exception: invalid type (at 0:12)]"), Rejection::Module);
+  EXPECT_EQ(externalRejection("LinkError: WebAssembly.Instance(): Import #0 \"m\" \"f\": function "
+                              "import requires a callable"),
+            Rejection::Unlinkable);
+  EXPECT_EQ(externalRejection("the V8 worker died (signal 9)"), Rejection::Harness);
+  ExecutionLog ours;
+  ours.engine = "ref";
+  ours.ours = true;
+  ours.lines = {"[fuzz-exec] export f"};
+  ExecutionLog binaryen;
+  binaryen.engine = "binaryen";
+  binaryen.status = ExecutionLog::Status::Rejected;
+  binaryen.rejection = Rejection::Aborted;
+  Verdict v = compareLogs(ours, binaryen);
+  ASSERT_EQ(v.kind, Verdict::Kind::Finding);
+  EXPECT_EQ(v.signature.bucket(), "diff:status:binaryen-aborts [mutator]");
 }
 
 }  // namespace

@@ -159,27 +159,87 @@ inline void resetFaultCanaries() {
   }
 }
 
-// Does signature kind `kind` ("slab-id:different-slab") name the class a
-// fault expects (FaultInfo::expect)?
-inline bool faultExpects(const FaultInfo& info, std::string_view kind) {
+// A finding's bucket taken apart: "<kind>[ at <instruction>] [<phase>]"
+// (oracle/finding.h, Signature::bucket). A kind may hold spaces
+// (heap-verify's invariant), so the parts are read from the end. A bare
+// kind ("diff:trap") has neither instruction nor phase.
+struct BucketParts {
+  std::string_view kind, instruction, phase;
+};
+inline BucketParts splitBucket(std::string_view bucket) {
+  BucketParts p;
+  if (bucket.ends_with(']')) {
+    if (size_t open = bucket.rfind(" ["); open != std::string_view::npos) {
+      p.phase = bucket.substr(open + 2, bucket.size() - open - 3);
+      bucket = bucket.substr(0, open);
+    }
+  }
+  if (size_t at = bucket.rfind(" at ");
+      at != std::string_view::npos && bucket.find(' ', at + 4) == std::string_view::npos) {
+    p.instruction = bucket.substr(at + 4);
+    bucket = bucket.substr(0, at);
+  }
+  p.kind = bucket;
+  return p;
+}
+
+namespace faults {
+// Is `value` one of the '|'-separated `alternatives`?
+inline bool oneOf(std::string_view alternatives, std::string_view value) {
+  while (true) {
+    size_t bar = alternatives.find('|');
+    if (alternatives.substr(0, bar) == value) return true;
+    if (bar == std::string_view::npos) return false;
+    alternatives.remove_prefix(bar + 1);
+  }
+}
+// One entry of FaultInfo::expect against a bucket's parts:
+// "KIND[ at OP|OP...][ in PHASE|PHASE...]". KIND ending in ':' matches every
+// kind it prefixes; an `at` or `in` clause needs the bucket to name one of
+// its instructions or phases (a bucket that names none fails it).
+inline bool entryMatches(std::string_view entry, const BucketParts& b) {
+  std::string_view ops, phases;
+  if (size_t in = entry.find(" in "); in != std::string_view::npos) {
+    phases = entry.substr(in + 4);
+    entry = entry.substr(0, in);
+  }
+  if (size_t at = entry.find(" at "); at != std::string_view::npos) {
+    ops = entry.substr(at + 4);
+    entry = entry.substr(0, at);
+  }
+  if (entry.empty()) return false;
+  if (entry.back() == ':' ? !b.kind.starts_with(entry) : b.kind != entry) return false;
+  if (!ops.empty() && !oneOf(ops, b.instruction)) return false;
+  if (!phases.empty() && !oneOf(phases, b.phase)) return false;
+  return true;
+}
+}  // namespace faults
+
+// Does a finding's bucket ("slab-id:stale-generation at struct.get
+// [mutator]", or a bare kind) name the class a fault expects
+// (FaultInfo::expect: comma-separated entries, see faults::entryMatches)?
+inline bool faultExpects(const FaultInfo& info, std::string_view bucket) {
+  const BucketParts b = splitBucket(bucket);
   std::string_view list = info.expect;
   while (!list.empty()) {
     size_t comma = list.find(',');
-    std::string_view e = list.substr(0, comma);
-    if (!e.empty() && (e.back() == ':' ? kind.starts_with(e) : kind == e)) return true;
+    if (faults::entryMatches(list.substr(0, comma), b)) return true;
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }
   return false;
 }
 
-// Whether a finding is of the fault's class: its kind is one the fault
-// expects, and the fault's canary triggered in the run that produced it
-// (`triggered`; empty when that run could not say, which is not proof). A
-// finding the fault did not cause, or of another kind, fails.
-inline bool findingOfFault(const FaultInfo& info, std::string_view kind,
-                           std::optional<bool> triggered) {
-  return faultExpects(info, kind) && triggered.value_or(false);
+// Whether a finding is the fault's: its bucket is one the fault expects,
+// the fault's canary triggered in the run that produced it (`triggered`),
+// and the same input gives no finding with the fault off
+// (`without_fault_vanishes`). Empty means the run could not say, which is
+// not proof: a finding the fault did not cause, or of another class, fails.
+inline bool findingOfFault(const FaultInfo& info, std::string_view bucket,
+                           std::optional<bool> triggered,
+                           std::optional<bool> without_fault_vanishes) {
+  return faultExpects(info, bucket) && triggered.value_or(false) &&
+         without_fault_vanishes.value_or(false);
 }
 
 }  // namespace slabfuzz

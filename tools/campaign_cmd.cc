@@ -242,6 +242,10 @@ struct Campaign {
   // The first new finding of this run, once it has a name.
   std::string first_bucket, first_kind, first_where;
   std::optional<bool> first_fault_triggered;  // under a fault: its canary in that run
+  // Under a fault: does the first finding's input give no finding with the
+  // fault off (attributeFirstFinding)? Empty when that could not be run.
+  std::optional<bool> first_vanishes_without_fault;
+  std::string first_without_fault_note;
   // The lanes' reference-engine divergences, triaged on their own
   // (DIR/report/divergences/triage.md), or why not.
   std::string divergence_triage;
@@ -1215,9 +1219,8 @@ std::string reducedModules(const Campaign& c, const TriageResult& tr) {
     std::string wat = readText((fs::path(g.reduced_dir) / "module.wat").string());
     if (wat.empty()) continue;
     if (md.empty()) md = "\n### Reduced modules\n";
-    const std::string kind = g.bucket.substr(0, g.bucket.find(' '));
     md += fmt::format("\n#### Group {}: `{}`{}\n\n{}\n\n```wat\n", i + 1, g.bucket,
-                      fi && faultExpects(*fi, kind) ? " (the injected fault's class)" : "",
+                      fi && faultExpects(*fi, g.bucket) ? " (the injected fault's class)" : "",
                       g.reduce_note.empty() ? "" : "Reduced " + g.reduce_note + ".");
     size_t lines = 0, at = 0;
     for (; at < wat.size() && lines < kMaxLines; ++lines) {
@@ -1333,6 +1336,20 @@ std::string report(Campaign& c, const TriageResult& tr, bool plots, size_t findi
   md += fmt::format("\n- time to first new finding while fuzzing: {}\n",
                     c.first_finding_s ? fmt::format("{:.0f} s", *c.first_finding_s)
                                       : std::string("no new finding in this run"));
+  if (const FaultInfo* fi = c.fault.empty() ? nullptr : faultByName(c.fault); fi && c.first_finding_s) {
+    const bool expected = faultExpects(*fi, c.first_bucket);
+    const bool right = findingOfFault(*fi, c.first_bucket, c.first_fault_triggered,
+                                      c.first_vanishes_without_fault);
+    md += fmt::format(
+        "- the first finding, `{}`, is {}the fault's: {} the fault's class (`{}`); its canary {}; "
+        "replayed without the fault: {} ([log]({}))\n",
+        c.first_bucket, right ? "" : "**not** ", expected ? "of" : "not of", fi->expect,
+        !c.first_fault_triggered ? "could not say whether it triggered"
+        : *c.first_fault_triggered ? "triggered"
+                                   : "did not trigger",
+        c.first_without_fault_note.empty() ? std::string("not run") : c.first_without_fault_note,
+        linkFrom(d, (c.run_dir / "without-fault.log").string()));
+  }
 
   md += "\n## Findings\n\n";
   if (!tr.ran) {
@@ -1446,6 +1463,51 @@ std::string report(Campaign& c, const TriageResult& tr, bool plots, size_t findi
   return md;
 }
 
+// Under a fault, the first finding is the fault's only if the fault is what
+// makes it: its input, replayed with no fault (`slabfuzz triage
+// --rerun-without-fault`, with SLABFUZZ_FAULT removed), must give no
+// finding. A finding that stays is the harness's noise or another bug, and
+// fails the class check however well its kind fits. The replay's report is
+// kept in the run's directory.
+void attributeFirstFinding(Campaign& c) {
+  if (c.fault.empty() || !c.first_finding_s || c.first_where.empty()) return;
+  std::error_code ec;
+  const fs::path where = c.first_where;
+  if (!fs::exists(where, ec)) {
+    c.first_without_fault_note = "its input is gone";
+    return;
+  }
+  std::vector<std::string> argv = {c.self, "triage", where.string(), "--rerun-without-fault", "--out",
+                                   (c.run_dir / "without-fault").string()};
+  if (!fs::is_directory(where, ec)) {
+    // A crash file: replayed through the target whose crashes/ holds it.
+    const Target* owner = nullptr;
+    for (const Target& t : c.targets)
+      if (fs::equivalent(t.crashes, where.parent_path(), ec)) owner = &t;
+    if (!owner) {
+      c.first_without_fault_note = "no fuzz target's input (a lane that died: its log is all there is)";
+      return;
+    }
+    argv.push_back("--target");
+    argv.push_back(owner->name);
+  }
+  const fs::path log = c.run_dir / "without-fault.log";
+  std::string err;
+  ChildEnd end = runStep({argv, "", log.string(), std::nullopt}, 300, &err);
+  if (end.exited && end.code == kExitOk) {
+    c.first_vanishes_without_fault = true;
+    c.first_without_fault_note = "no finding without the fault";
+  } else if (end.exited && end.code == kExitFinding) {  // triage's
+    c.first_vanishes_without_fault = false;
+    c.first_without_fault_note = "still a finding without the fault: not the fault's";
+  } else {
+    c.first_without_fault_note = fmt::format("the replay without the fault failed ({}{}); log {}",
+                                             end.describe(), err.empty() ? "" : ": " + err,
+                                             linkFrom(c.dir, log.string()));
+  }
+  fmt::print("campaign: first finding replayed without the fault: {}\n", c.first_without_fault_note);
+}
+
 // What a script needs of the run, in DIR/summary.json (bench/detect-faults
 // reads the first finding's time and kind).
 json summaryJson(const Campaign& c, const TriageResult& tr, size_t findings) {
@@ -1463,10 +1525,16 @@ json summaryJson(const Campaign& c, const TriageResult& tr, size_t findings) {
     json f = {{"seconds", *c.first_finding_s}, {"bucket", c.first_bucket}, {"kind", c.first_kind},
               {"where", c.first_where}};
     if (const FaultInfo* fi = c.fault.empty() ? nullptr : faultByName(c.fault); fi && !c.first_kind.empty()) {
-      // Of the fault's class: the kind it expects, and its canary triggered
-      // in the run that found it (a finding the fault did not cause fails).
+      // Of the fault's class: the bucket it expects, its canary triggered in
+      // the run that found it, and gone without the fault (a finding the
+      // fault did not cause fails).
       f["fault_triggered"] = c.first_fault_triggered ? json(*c.first_fault_triggered) : json(nullptr);
-      f["right_class"] = findingOfFault(*fi, c.first_kind, c.first_fault_triggered);
+      f["vanishes_without_fault"] =
+          c.first_vanishes_without_fault ? json(*c.first_vanishes_without_fault) : json(nullptr);
+      f["without_fault"] = c.first_without_fault_note;
+      f["expected_class"] = faultExpects(*fi, c.first_bucket);
+      f["right_class"] = findingOfFault(*fi, c.first_bucket, c.first_fault_triggered,
+                                        c.first_vanishes_without_fault);
     }
     j["first_finding"] = f;
   } else {
@@ -1699,6 +1767,7 @@ int runCampaign(const CampaignOptions& o) {
     reduce(c, tr);
     triageDivergences(c);
   }
+  attributeFirstFinding(c);
   bool plots = plot(c);
   // Findings: triage's groups when it ran, else the crash files and the
   // lanes' bundles.

@@ -10,6 +10,7 @@ namespace slabfuzz::cli {
 inline constexpr int kExitOk = 0;        // everything as asked
 inline constexpr int kExitRejected = 1;  // an input was invalid, malformed or unsupported
 inline constexpr int kExitUsage = 2;     // bad usage or an input that could not be read
+inline constexpr int kExitFinding = 4;   // diff, ttf, triage: a finding
 
 // Registers `validate`; *exit_code receives the result when it runs.
 void addValidateCommand(CLI::App& app, int* exit_code);

@@ -38,7 +38,6 @@ namespace slabfuzz::cli {
 namespace {
 
 constexpr int kExitInconclusive = 3;
-constexpr int kExitFinding = 4;
 
 struct DiffOptions {
   std::vector<std::string> paths;

@@ -31,6 +31,8 @@
 #include "generators/encode.h"
 #include "heap/faults.h"
 #include "oracle/engine.h"
+#include "oracle/fuzz_check.h"
+#include "tools/campaign/fuzzer_output.h"
 #include "tools/commands.h"
 #include "tools/crash_guard.h"
 #include "tools/xcheck.h"
@@ -146,6 +148,9 @@ nlohmann::json detectionJson(const Detection& d) {
 
 // The loop, in this process. Writes progress and the result to `shared`.
 int huntLoop(const HuntOptions& o, Shared* shared) {
+  // An execution that crashes never publishes its canaries below: the
+  // sanitizer's death callback prints them for the parent to read.
+  reportFaultCanariesOnDeath();
   Hunter h(o);
   nlohmann::json result;
   if (auto err = h.start()) {
@@ -247,7 +252,9 @@ int hunt(const HuntOptions& o) {
     result = {{"execs", at}, {"detection", detectionJson(d)}};
     result["detection"]["signature"] = d.kind_text + " at " + d.signature.site;
   }
-  const uint64_t shared_reached = shared->reached, shared_triggered = shared->triggered;
+  uint64_t shared_reached = shared->reached, shared_triggered = shared->triggered;
+  // A crashed execution's canaries, as its death callback printed them.
+  if (auto t = campaign::faultTriggeredInOutput(child_err); t && *t && shared_triggered == 0) shared_triggered = 1;
   munmap(shared, sizeof(Shared));
   if (result.contains("error")) {
     fmt::print(stderr, "error: {}\n", result["error"].get<std::string>());
@@ -261,7 +268,11 @@ int hunt(const HuntOptions& o) {
   result["reached"] = shared_reached;
   result["triggered"] = shared_triggered;
   if (detected && info) {
-    result["right_class"] = faultExpects(*info, result["detection"]["kind"].get<std::string>());
+    // The bucket the fault expects, with its canary triggered during the
+    // hunt (the stream is not replayed without the fault here: the
+    // campaign's summary does that).
+    result["right_class"] = faultExpects(*info, result["detection"]["bucket"].get<std::string>()) &&
+                            shared_triggered > 0;
   }
   if (o.json) {
     fmt::print("{}\n", result.dump(2));

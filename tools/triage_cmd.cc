@@ -43,7 +43,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr int kExitFinding = 4;
 // Fuzz inputs are small (libFuzzer's -max_len is 4096 by default); a file
 // far larger than any module we run is not one.
 constexpr uint64_t kMaxInputSize = 64ull << 20;
@@ -54,6 +53,9 @@ struct TriageOptions {
   std::string out;     // "" = DIR/triage
   bool json = false;
   bool rerun = false;
+  // --rerun-without-fault: bundles run again with no fault and no broken
+  // stack maps, whatever they were found under (does the finding need it?).
+  bool without_fault = false;
 };
 
 // What a fuzzing engine called the input it saved.
@@ -287,10 +289,10 @@ void triageRaw(Context& cx, const RawInput& raw) {
   cx.out.findings.push_back(std::move(rec->finding));
 }
 
-// Runs a bundle again, under its own fault: the finding it gives now, or
-// why there is none.
-std::variant<FuzzJudgement, std::string> rerunBundle(const BundleRecord& b) {
-  if (auto err = selectFault(b.finding.fault)) return "its fault: " + *err;
+// Runs a bundle again, under its own fault (or, `without_fault`, under none
+// and with sound stack maps): the finding it gives now, or why there is none.
+std::variant<FuzzJudgement, std::string> rerunBundle(const BundleRecord& b, bool without_fault) {
+  if (auto err = selectFault(without_fault ? std::string() : b.finding.fault)) return "its fault: " + *err;
   if (b.target && b.has_input) {
     auto read = readFileCapped(b.dir + "/input.bin", kMaxInputSize);
     if (auto* fe = std::get_if<FileError>(&read)) return "input.bin: " + fe->message;
@@ -307,7 +309,7 @@ std::variant<FuzzJudgement, std::string> rerunBundle(const BundleRecord& b) {
   std::string list;
   for (const std::string& e : b.engines) list += (list.empty() ? "" : ",") + e;
   CompileOptions compile;
-  compile.liveness_ignores_back_edges = b.broken_stack_maps;
+  compile.liveness_ignores_back_edges = b.broken_stack_maps && !without_fault;
   auto engines = makeEngines(list, b.limits, externalEngineFactory(), compile);
   if (!engines.ok()) return "engines: " + engines.error();
   DiffOutcome d = runDifferential(engines.value(), input.value());
@@ -321,12 +323,12 @@ void triageBundle(Context& cx, const std::string& dir) {
     return;
   }
   BundleRecord& b = std::get<BundleRecord>(r);
-  if (!cx.opts.rerun) {
+  if (!cx.opts.rerun && !cx.opts.without_fault) {
     cx.out.findings.push_back(std::move(b.finding));
     return;
   }
   const std::string before = activeFaultName();
-  auto again = rerunBundle(b);
+  auto again = rerunBundle(b, cx.opts.without_fault);
   (void)selectFault(before);  // it was valid when the process chose it
   if (auto* e = std::get_if<std::string>(&again)) {
     cx.out.errors.push_back({dir, "--rerun: " + *e});
@@ -420,6 +422,8 @@ int triage(const TriageOptions& o) {
   Found found;
   TriageInputs in;
   in.dirs = o.dirs;
+  // Raw inputs are replayed under the process's fault: none, here.
+  if (o.without_fault) (void)selectFault("");
   std::error_code ec;
   for (const std::string& d : o.dirs) {
     if (!fs::exists(d, ec)) {
@@ -525,6 +529,9 @@ void addTriageCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--json", opts->json, "print triage.json instead of the summary");
   cmd->add_flag("--rerun", opts->rerun,
                 "run existing bundles again (each under its own fault) instead of reading them");
+  cmd->add_flag("--rerun-without-fault", opts->without_fault,
+                "run existing bundles again with no fault (and sound stack maps), whatever "
+                "they were found under: a finding that still reproduces is not the fault's");
   cmd->callback([opts, exit_code] { *exit_code = triage(*opts); });
 }
 

@@ -36,7 +36,6 @@ using json = nlohmann::json;
 
 // A finding (a difference, a heap violation, or a module our validator and
 // Binaryen disagree on): the project's finding status, as `slabfuzz run`.
-constexpr int kExitFinding = 4;
 
 struct TtfOptions {
   std::optional<uint64_t> seed;

@@ -57,29 +57,69 @@ TEST(FaultTable, NamesAreDistinctAndEveryColumnIsFilled) {
 TEST(FaultTable, ExpectMatchesPrefixesAndWholeKinds) {
   FaultInfo info{Fault::None, "x", "heap", "m", "slab-id:,diff:result", "w"};
   EXPECT_TRUE(faultExpects(info, "slab-id:stale-generation"));
+  EXPECT_TRUE(faultExpects(info, "slab-id:stale-generation at struct.get [mutator]"));
   EXPECT_TRUE(faultExpects(info, "diff:result"));
+  EXPECT_TRUE(faultExpects(info, "diff:result [mutator]"));
   EXPECT_FALSE(faultExpects(info, "diff:log"));
+  EXPECT_FALSE(faultExpects(info, "diff:result:extra [mutator]"));
   EXPECT_FALSE(faultExpects(info, "heap-verify:live + free == capacity"));
 }
 
+TEST(FaultTable, BucketsSplitFromTheEnd) {
+  BucketParts p = splitBucket("slab-id:stale-generation at array.set [mark]");
+  EXPECT_EQ(p.kind, "slab-id:stale-generation");
+  EXPECT_EQ(p.instruction, "array.set");
+  EXPECT_EQ(p.phase, "mark");
+  // heap-verify's kind holds its invariant, spaces and all.
+  p = splitBucket("heap-verify:live + free == capacity [verify]");
+  EXPECT_EQ(p.kind, "heap-verify:live + free == capacity");
+  EXPECT_EQ(p.instruction, "");
+  EXPECT_EQ(p.phase, "verify");
+  p = splitBucket("diff:trap");
+  EXPECT_EQ(p.kind, "diff:trap");
+  EXPECT_EQ(p.instruction, "");
+  EXPECT_EQ(p.phase, "");
+}
+
+// An entry's `at` and `in` clauses: a finding of the right kind at another
+// instruction or in another phase is not the fault's, and a bucket that
+// names no instruction cannot satisfy an `at`.
+TEST(FaultTable, ExpectNarrowsToInstructionsAndPhases) {
+  FaultInfo info{Fault::None, "x", "heap", "m",
+                 "slab-id: at array.new|array.new_default in mutator,heap-verify: in verify", "w"};
+  EXPECT_TRUE(faultExpects(info, "slab-id:out-of-bounds at array.new [mutator]"));
+  EXPECT_TRUE(faultExpects(info, "slab-id:bad-slab at array.new_default [mutator]"));
+  EXPECT_FALSE(faultExpects(info, "slab-id:out-of-bounds at array.get [mutator]"));
+  EXPECT_FALSE(faultExpects(info, "slab-id:out-of-bounds at array.new [mark]"));
+  EXPECT_FALSE(faultExpects(info, "slab-id:out-of-bounds [mutator]"));
+  EXPECT_TRUE(faultExpects(info, "heap-verify:free list acyclic [verify]"));
+  EXPECT_FALSE(faultExpects(info, "heap-verify:free list acyclic [sweep]"));
+  EXPECT_FALSE(faultExpects(info, "diff:log [mutator]"));
+}
+
 // The campaign's "first finding names the fault's class" (summary.json,
-// bench/detect-faults): a wrong kind fails, and so does the right kind from a
-// run in which the fault changed nothing (the harness's own noise).
-TEST(FaultTable, AFindingOfTheFaultNeedsItsKindAndItsCanary) {
+// bench/detect-faults): a wrong bucket fails; so does the right bucket from
+// a run in which the fault changed nothing (the harness's own noise), and
+// one whose input still gives a finding with the fault off.
+TEST(FaultTable, AFindingOfTheFaultNeedsItsClassItsCanaryAndTheFault) {
   const FaultInfo* cast = faultByName("cast-rejects-subtype");
   ASSERT_NE(cast, nullptr);
-  EXPECT_TRUE(findingOfFault(*cast, "diff:trap", true));
+  EXPECT_TRUE(findingOfFault(*cast, "diff:trap [mutator]", true, true));
   // A deliberately wrong bucket: a slab-id violation is not a cast fault's.
-  EXPECT_FALSE(findingOfFault(*cast, "slab-id:stale-generation", true));
-  EXPECT_FALSE(findingOfFault(*cast, "diff:status:ours-rejects:unlinkable", false));
-  // The right kind, but the fault did not trigger, or nobody could say.
-  EXPECT_FALSE(findingOfFault(*cast, "diff:trap", false));
-  EXPECT_FALSE(findingOfFault(*cast, "diff:trap", std::nullopt));
+  EXPECT_FALSE(findingOfFault(*cast, "slab-id:stale-generation at struct.get [mutator]", true, true));
+  EXPECT_FALSE(findingOfFault(*cast, "diff:status:ours-rejects:unlinkable [link]", true, true));
+  // The right bucket, but the fault did not trigger, or nobody could say.
+  EXPECT_FALSE(findingOfFault(*cast, "diff:trap [mutator]", false, true));
+  EXPECT_FALSE(findingOfFault(*cast, "diff:trap [mutator]", std::nullopt, true));
+  // The right bucket and the canary, but the input fails without the fault
+  // too (or the replay without it could not run).
+  EXPECT_FALSE(findingOfFault(*cast, "diff:trap [mutator]", true, false));
+  EXPECT_FALSE(findingOfFault(*cast, "diff:trap [mutator]", true, std::nullopt));
   const FaultInfo* loop = faultByName("loop-back-edge-liveness");
   ASSERT_NE(loop, nullptr);
-  EXPECT_TRUE(findingOfFault(*loop, "slab-id:different-slab", true));
-  EXPECT_FALSE(findingOfFault(*loop, "ref-divergence:binaryen:log", true));
-  EXPECT_FALSE(findingOfFault(*loop, "sanitizer:SEGV", true));
+  EXPECT_TRUE(findingOfFault(*loop, "slab-id:different-slab at array.set [mutator]", true, true));
+  EXPECT_FALSE(findingOfFault(*loop, "ref-divergence:binaryen:log [mutator]", true, true));
+  EXPECT_FALSE(findingOfFault(*loop, "sanitizer:SEGV [mutator]", true, true));
 }
 
 TEST(FaultSelection, UnknownNamesAreErrorsThatListTheFaults) {

@@ -137,6 +137,9 @@ run_triage triage-json 4 '"groups": \[' -- triage "$work/F" --json --out "$work/
 check "--json output is JSON" python3 -c 'import json,sys; json.loads(sys.argv[1])' "$out"
 run_triage triage-rerun 4 "^$n finding\(s\)" -- triage "$work/F" --rerun --out "$work/r-rerun"
 check "--rerun reproduces (under each bundle's own fault)" grep -q 'reproduced on --rerun' "$work/r-rerun/triage.md"
+# Without the fault (or the broken stack maps) that made them, none of
+# them is a finding: each is the planted bug's, not noise.
+run_triage triage-without-fault 0 "^0 finding\(s\) in 0 group\(s\), $n did not reproduce" -- triage "$work/F" --rerun-without-fault --out "$work/r-nofault-bundles"
 
 # A truncated finding.json beside good bundles: reported, not fatal.
 mkdir -p "$work/T"

@@ -55,6 +55,7 @@
 #include <thread>
 #include <vector>
 
+#include "fuzzers/targets.h"
 #include "heap/faults.h"
 #include "tools/atomic_write.h"
 #include "tools/campaign/afl.h"
@@ -1480,16 +1481,15 @@ void attributeFirstFinding(Campaign& c) {
   std::vector<std::string> argv = {c.self, "triage", where.string(), "--rerun-without-fault", "--out",
                                    (c.run_dir / "without-fault").string()};
   if (!fs::is_directory(where, ec)) {
-    // A crash file: replayed through the target whose crashes/ holds it.
-    const Target* owner = nullptr;
-    for (const Target& t : c.targets)
-      if (fs::equivalent(t.crashes, where.parent_path(), ec)) owner = &t;
-    if (!owner) {
-      c.first_without_fault_note = "no fuzz target's input (a lane that died: its log is all there is)";
+    // A crash input (a fuzz target's, or the one a lane died on): replayed
+    // through the target its directory is named after.
+    const std::string target = where.parent_path().filename().string();
+    if (!diffTargetByName(target)) {
+      c.first_without_fault_note = "no fuzz target's input (a lane that died and left none: its log is all there is)";
       return;
     }
     argv.push_back("--target");
-    argv.push_back(owner->name);
+    argv.push_back(target);
   }
   const fs::path log = c.run_dir / "without-fault.log";
   std::string err;

@@ -100,6 +100,25 @@ bool startLane(LaneProcess& l, const std::string& self, const std::string& fault
   return true;
 }
 
+// DIR/lanes/<kind>/deaths/<target>/crash-death-<n>: the input the lane was
+// running when it died, or nothing when it left none. Outside crashes/, so
+// triage does not count it twice; named as a crash input, in a directory
+// named after its target, so that `slabfuzz triage` can replay it.
+std::optional<std::string> keepDeathInput(const LaneProcess& l, pid_t dead) {
+  std::error_code ec;
+  const fs::path state = l.dir / "state";
+  std::string target;
+  std::getline(std::ifstream(state / "inflight.target"), target);
+  if (target.empty() || target.find('/') != std::string::npos || !fs::exists(state / "inflight.bin", ec))
+    return std::nullopt;
+  const fs::path dir = l.dir / "deaths" / target;
+  fs::create_directories(dir, ec);
+  // Named by the dead process: never the name of an earlier death's copy.
+  const fs::path copy = dir / fmt::format("crash-death-{}-{}", dead, l.deaths);
+  if (ec || !fs::copy_file(state / "inflight.bin", copy, fs::copy_options::none, ec)) return std::nullopt;
+  return copy.string();
+}
+
 std::vector<LaneEvent> pumpLane(LaneProcess& l, const std::string& self, const std::string& fault,
                                 const fs::path& crashes, double seconds_left, bool restart) {
   std::vector<LaneEvent> events;
@@ -107,6 +126,7 @@ std::vector<LaneEvent> pumpLane(LaneProcess& l, const std::string& self, const s
   readLines(l, events);
   std::optional<ChildEnd> end = pollChild(l.pid);
   if (!end) return events;
+  const pid_t dead = l.pid;
   l.pid = -1;
   readLines(l, events);
   if (end->exited && end->code == 0) return events;  // its time was up
@@ -115,13 +135,15 @@ std::vector<LaneEvent> pumpLane(LaneProcess& l, const std::string& self, const s
     return events;
   }
   // The runtime under test took the lane down: a finding. The next start
-  // files the input it was running (lane_cmd.cc, inflight).
+  // files the input it was running into crashes/ (lane_cmd.cc, inflight);
+  // a copy is kept now as the death's own input, so that it can be
+  // replayed even if the lane never starts again.
   ++l.deaths;
   int status = end->exited ? (end->code << 8) : end->code;
   const std::string tail = tailOf(l.log, 16384);
   std::string kind = "sanitizer:" + crashKind(tail, status);
   l.last_death = fmt::format("{} ({})", kind, end->describe());
-  events.push_back({kind, kind, l.log, faultTriggeredInOutput(tail)});
+  events.push_back({kind, kind, keepDeathInput(l, dead).value_or(l.log), faultTriggeredInOutput(tail)});
   if (l.deaths > static_cast<uint64_t>(kMaxLaneRestarts)) {
     l.stopped = fmt::format("it died {} times (last: {}); log {}", l.deaths, l.last_death, l.log);
   } else if (restart) {

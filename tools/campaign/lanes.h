@@ -27,7 +27,7 @@ inline constexpr int kMaxLaneRestarts = 200;
 struct LaneEvent {
   std::string bucket;  // what triage groups by
   std::string kind;    // the signature's kind ("diff:log", "sanitizer:SEGV")
-  std::string where;   // a bundle directory, or the lane's log
+  std::string where;   // a bundle directory, the input a dead lane was running, or its log
   // Under a fault: whether its canary triggered in the run that found it
   // (empty when the run could not say).
   std::optional<bool> fault_triggered;

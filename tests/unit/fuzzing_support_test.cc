@@ -69,20 +69,27 @@ Bytes moduleBytes() {
   return m;
 }
 
-TEST(FuzzingSupport, RunsExportsAsBinaryenDoes) {
-  auto decoded = decodeModule(moduleBytes().data());
+// Decodes, validates and instantiates `bytes` on the reference heap with the
+// fuzzing-support host, and calls every export as Binaryen's harness does.
+void runAllExports(const Bytes& bytes, std::vector<std::string>& log, FuzzExecSummary& summary) {
+  auto decoded = decodeModule(bytes.data());
   ASSERT_TRUE(decoded.ok()) << decoded.error().toString();
   auto module = std::make_shared<const Module>(std::move(decoded).value());
   Store store([](const TypeStore& t) { return std::make_unique<ReferenceHeap>(t); });
   auto types = validateModule(*module, store.types);
   ASSERT_TRUE(types.ok()) << types.error().toString();
   Executor exec(store, RunLimits{});
-  std::vector<std::string> log;
   FuzzingSupport fuzzing(store, [&](std::string_view line) { log.emplace_back(line); });
   auto inst = instantiate(exec, module, std::move(types).value(), fuzzing.resolver());
   ASSERT_TRUE(inst.ok()) << inst.error().message;
   fuzzing.setInstance(inst.value());
-  FuzzExecSummary summary = fuzzing.runExports(exec);
+  summary = fuzzing.runExports(exec);
+}
+
+TEST(FuzzingSupport, RunsExportsAsBinaryenDoes) {
+  std::vector<std::string> log;
+  FuzzExecSummary summary;
+  ASSERT_NO_FATAL_FAILURE(runAllExports(moduleBytes(), log, summary));
   std::vector<std::string> want = {
       "[fuzz-exec] export a",
       "[LoggingExternalInterface logging -1 -1]",
@@ -122,19 +129,9 @@ TEST(FuzzingSupport, AnExportedCallExportThatCallsItselfExhaustsTheCallStack) {
   code.u32(1).raw(body({0x41, 0x00, 0x41, 0x00, 0x10, 0x00, 0x0B}));  // call-export(0, 0)
   m.section(10, code);
 
-  auto decoded = decodeModule(m.data());
-  ASSERT_TRUE(decoded.ok()) << decoded.error().toString();
-  auto module = std::make_shared<const Module>(std::move(decoded).value());
-  Store store([](const TypeStore& t) { return std::make_unique<ReferenceHeap>(t); });
-  auto types_ok = validateModule(*module, store.types);
-  ASSERT_TRUE(types_ok.ok()) << types_ok.error().toString();
-  Executor exec(store, RunLimits{});
   std::vector<std::string> log;
-  FuzzingSupport fuzzing(store, [&](std::string_view line) { log.emplace_back(line); });
-  auto inst = instantiate(exec, module, std::move(types_ok).value(), fuzzing.resolver());
-  ASSERT_TRUE(inst.ok()) << inst.error().message;
-  fuzzing.setInstance(inst.value());
-  FuzzExecSummary summary = fuzzing.runExports(exec);
+  FuzzExecSummary summary;
+  ASSERT_NO_FATAL_FAILURE(runAllExports(m, log, summary));
   std::string exhausted = FuzzingSupport::describeFailure(Outcome::trapped(TrapKind::CallStackExhausted));
   std::vector<std::string> want = {"[fuzz-exec] export ce", exhausted};
   ASSERT_GE(log.size(), 2u);

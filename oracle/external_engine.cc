@@ -9,6 +9,7 @@
 
 #include "generators/encode.h"
 #include "oracle/stub_import.h"
+#include "runtime/leb128.h"
 
 namespace slabfuzz {
 namespace {
@@ -55,20 +56,17 @@ Rejection externalRejection(std::string_view reason) {
 // malformed, which the spec says to ignore (and V8 and ours do): a fuzzer
 // that mutates bytes makes many such modules.
 std::vector<uint8_t> withoutCustomSections(std::span<const uint8_t> wasm) {
-  std::vector<uint8_t> out(wasm.begin(), wasm.begin() + std::min<size_t>(8, wasm.size()));
-  size_t i = 8;
-  while (i < wasm.size()) {
-    const size_t start = i++;
+  const uint8_t* p = wasm.data() + std::min<size_t>(8, wasm.size());
+  const uint8_t* const end = wasm.data() + wasm.size();
+  std::vector<uint8_t> out(wasm.data(), p);
+  while (p != end) {
+    const uint8_t* section = p++;
     uint64_t size = 0;
-    for (int shift = 0;; shift += 7) {
-      if (i >= wasm.size() || shift > 28) return {wasm.begin(), wasm.end()};
-      const uint8_t b = wasm[i++];
-      size |= uint64_t{b & 0x7Fu} << shift;
-      if (!(b & 0x80)) break;
-    }
-    if (size > wasm.size() - i) return {wasm.begin(), wasm.end()};
-    i += size;
-    if (wasm[start] != 0) out.insert(out.end(), wasm.begin() + start, wasm.begin() + i);
+    if (leb::readUnsigned<32>(p, end, size) != leb::Status::Ok ||
+        size > static_cast<uint64_t>(end - p))
+      return {wasm.begin(), wasm.end()};
+    p += size;
+    if (*section != 0) out.insert(out.end(), section, p);
   }
   return out;
 }
